@@ -1,0 +1,131 @@
+"""Per-test records and the pass-rate arithmetic: pure functions over plain data, no I/O.
+
+The counts are pytest's own (its terminal summary's categories, as the recorder plugin saw
+them); a test is one record even when it fails in call and errors in teardown, but the counts
+follow pytest, which reports that as "1 failed, 1 error".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+# Outcomes that count against the pass rate; xfail, xpass (non-strict) and skip do not.
+BAD = frozenset({"failed", "error"})
+
+
+@dataclasses.dataclass(frozen=True)
+class TestRecord:
+    """One test (or one module that failed to collect) and how its run ended."""
+
+    nodeid: str
+    outcome: str  # one of OUTCOMES
+    when: str  # the phase that decided it: collect, setup, call or teardown
+    duration: float
+    message: str = ""
+    crash_path: str | None = None
+    crash_lineno: int | None = None
+    longrepr: str = ""
+    exception: Mapping[str, Any] | None = None
+
+    @property
+    def is_bad(self) -> bool:
+        return self.outcome in BAD
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestRecord:
+        return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
+
+
+def _decide(category: str, when: str, outcome: str) -> str:
+    if when == "collect":
+        return "error"
+    if category in OUTCOMES:
+        return category
+    if outcome == "failed":
+        return "failed" if when == "call" else "error"
+    return outcome
+
+
+# When several phases of one test report, the record keeps the most telling one: a failure in
+# call beats an error in teardown (pytest counts both; the record explains the first).
+_RANK = {"failed": 5, "error": 4, "xpassed": 3, "xfailed": 2, "skipped": 1, "passed": 0}
+
+
+def _fold(nodeid: str, reps: Sequence[Mapping[str, Any]]) -> TestRecord:
+    decided: list[tuple[str, Mapping[str, Any]]] = []
+    for rep in reps:
+        when = rep.get("when") or "collect"
+        outcome = _decide(rep.get("category") or "", when, rep.get("outcome", ""))
+        if not (when in ("setup", "teardown") and outcome == "passed"):
+            decided.append((outcome, rep))
+    duration = sum(float(rep.get("duration") or 0.0) for rep in reps)
+    if not decided:  # only a passing setup: the run stopped inside this test
+        return TestRecord(nodeid, "error", reps[-1].get("when") or "setup", duration, "interrupted")
+    outcome, rep = max(decided, key=lambda pair: _RANK.get(pair[0], 0))
+    crash = rep.get("crash") or {}
+    return TestRecord(
+        nodeid=nodeid,
+        outcome=outcome,
+        when=rep.get("when") or "collect",
+        duration=duration,
+        message=crash.get("message") or rep.get("longrepr") or "",
+        crash_path=crash.get("path"),
+        crash_lineno=crash.get("lineno"),
+        longrepr=rep.get("longrepr") or "",
+        exception=rep.get("exception"),
+    )
+
+
+def merge_reports(reports: Iterable[Mapping[str, Any]]) -> list[TestRecord]:
+    """Fold pytest's setup/call/teardown reports into one record per node id, in run order."""
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for rep in reports:
+        grouped.setdefault(rep["nodeid"], []).append(rep)
+    return [_fold(nodeid, reps) for nodeid, reps in grouped.items()]
+
+
+def normalise_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """pytest's own counts with every outcome present (0 when pytest reported none)."""
+    result = {name: int(counts.get(name, 0)) for name in OUTCOMES}
+    for name, value in counts.items():
+        if name not in result and name not in ("deselected", "warnings"):
+            result[name] = int(value)  # e.g. "rerun" from pytest-rerunfailures
+    return result
+
+
+def counts_from_records(records: Sequence[TestRecord]) -> dict[str, int]:
+    """Counts when pytest's terminal reporter was off: one per record."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for record in records:
+        counts[record.outcome] += 1
+    return counts
+
+
+def pass_rate(counts: Mapping[str, int]) -> float | None:
+    """passed / (passed + failed + error), in percent; None when nothing counted ran."""
+    ran = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
+    if ran == 0:
+        return None
+    return 100.0 * counts.get("passed", 0) / ran
+
+
+def format_counts(counts: Mapping[str, int]) -> str:
+    """The counts the way pytest's summary line words them: "3 passed, 1 failed"."""
+    words = {"error": "errors", "warnings": "warnings"}
+    parts = []
+    for name in (*OUTCOMES, *sorted(set(counts) - set(OUTCOMES))):
+        value = counts.get(name, 0)
+        if value:
+            word = words.get(name, name) if value != 1 or name == "warnings" else name
+            parts.append(f"{value} {word}")
+    return ", ".join(parts) or "no tests ran"
+
+
+def format_rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.2f}%"

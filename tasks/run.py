@@ -1,0 +1,112 @@
+"""The `run` step: one full, instrumented suite run with every test's outcome recorded.
+
+The same process also measures coverage (with per-test contexts), so the coverage step needs no
+run of its own, and it counts as the first of the stability runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tasks.artifacts import Artifacts, read_json, write_json
+from tasks.config import PhaseConfig
+from tasks.console import Console
+from tasks.results import (
+    TestRecord,
+    counts_from_records,
+    format_counts,
+    format_rate,
+    merge_reports,
+    normalise_counts,
+    pass_rate,
+)
+from tasks.runner import CoverageSpec, Invocation, check_ran, run_pytest
+from tasks.sources import coverage_sources
+
+
+def summarise_record(record: dict[str, Any]) -> tuple[list[TestRecord], dict[str, int]]:
+    """Per-test records and pytest's counts from one recorder output."""
+    tests = merge_reports(record["reports"])
+    counts = record.get("counts")
+    return tests, normalise_counts(counts) if counts is not None else counts_from_records(tests)
+
+
+def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
+    """Run the suite once with coverage; write run.json, junit.xml and run.log."""
+    arts = Artifacts(config.reports_dir)
+    sources, origin = coverage_sources(config)
+    coverage = None
+    if sources is not None:
+        shutil.rmtree(arts.coverage_dir, ignore_errors=True)  # never read a stale measurement
+        arts.coverage_dir.mkdir(parents=True)
+        coverage = CoverageSpec(
+            sources=tuple(sources),
+            data_file=arts.coverage_data,
+            json_report=arts.coverage_report_json,
+            html_report=arts.coverage_html,
+        )
+    measured = ", ".join(sources) if sources else "as the project's coverage config says"
+    console.step(
+        f"run: full suite, file order, coverage of {measured if sources is not None else 'nothing'}"
+        f" ({origin})"
+    )
+    started = dt.datetime.now(dt.UTC)
+    result = run_pytest(
+        config,
+        python,
+        Invocation(
+            label="run",
+            order="file",
+            record=arts.run_record,
+            log=arts.run_log,
+            junit=arts.junit_xml,
+            coverage=coverage,
+        ),
+        console,
+    )
+    record = check_ran(result, config, arts.run_log)
+    tests, counts = summarise_record(record)
+    data: dict[str, Any] = {
+        "run_id": uuid.uuid4().hex,
+        "phase": config.phase,
+        "started": started.isoformat(timespec="seconds"),
+        "duration": round(result.duration, 3),
+        "exit_code": result.exit_code,
+        "python": sys.version.split()[0],
+        "pytest_version": record["pytest_version"],
+        "order": "file",
+        "replay": result.replay,
+        "counts": counts,
+        "pass_rate": pass_rate(counts),
+        "test_order": record["order"],
+        "coverage": None,
+        "coverage_note": origin,
+        "tests": [t.to_json() for t in tests],
+    }
+    if coverage is not None:
+        data["coverage"] = {
+            "sources": list(coverage.sources),
+            "data_file": str(coverage.data_file),
+            "json_report": str(coverage.json_report),
+            "html_report": str(coverage.html_report),
+            "contexts": coverage.contexts,
+        }
+    write_json(arts.run_json, "run", data)
+    console.step(
+        f"run: {format_counts(counts)} in {result.duration:.1f}s, "
+        f"pass rate {format_rate(data['pass_rate'])}"
+    )
+    return data
+
+
+def load_run(config: PhaseConfig) -> dict[str, Any]:
+    return read_json(Artifacts(config.reports_dir).run_json, "run", "run")
+
+
+def tests_of(run: dict[str, Any]) -> list[TestRecord]:
+    return [TestRecord.from_json(t) for t in run["tests"]]
