@@ -13,7 +13,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,23 +51,36 @@ OPTIONS: tuple[Option, ...] = (
     Option("install", "list", None, "pip arguments that install the project; detected if unset"),
     Option("venv", "choice", "auto", "test environment: auto, uv, virtualenv, none", VENV_CHOICES),
     Option("runs", "int", 3, "full suite runs for the stability measurement"),
-    Option("orders", "orders", ["file", "reverse", "shuffle"],
-           "test order of each stability run, cycled: file, reverse, shuffle", ORDER_CHOICES),
+    Option(
+        "orders",
+        "orders",
+        ["reverse", "shuffle"],
+        "orders of stability runs 2, 3, ... (run 1 is `run`, file order); then shuffles",
+        ORDER_CHOICES,
+    ),
     Option("seed", "int", None, "seed of the first shuffled run; random (and printed) if unset"),
     Option("min_pass_rate", "percent", 98.0, "every run's pass rate must reach this (%)"),
     Option("max_duration", "duration", 3600.0, "all stability runs together, e.g. 3600, '60m'"),
     Option("rerun_budget", "duration", 120.0, "time for re-running suspect tests alone"),
     Option("coverage_target", "percent", None, "overall coverage must reach this (%)"),
-    Option("coverage_baseline", "percent", None,
-           "coverage at the phase's start; else the previous phase in the history"),
+    Option(
+        "coverage_baseline",
+        "percent",
+        None,
+        "coverage at the phase's start; else the previous phase in the history",
+    ),
     Option("min_increase", "number", None, "coverage must rise by this many points"),
     Option("file_min_coverage", "percent", None, "floor for every file matching `files` (%)"),
     Option("files", "list", [], "globs the per-file floor applies to; all files if empty"),
     Option("reports_dir", "str", "reports/phasegate", "where every artifact is written"),
     Option("trending", "str", None, "coverage history file; default <reports_dir>/trending.json"),
     Option("summary", "str", None, "phase summary markdown; default depends on .planning/"),
-    Option("base_ref", "str", None,
-           "commit the phase started from; default the previous phase's commit in the history"),
+    Option(
+        "base_ref",
+        "str",
+        None,
+        "commit the phase started from; default the previous phase's commit in the history",
+    ),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 
@@ -288,12 +301,11 @@ def _resolve(project: Path, values: dict[str, Any]) -> PhaseConfig:
         summary = project / values["summary"]
     else:
         summary = default_summary_path(project, reports_dir, values["phase"])
-    for name in ("pythonpath",):
-        for entry in values[name]:
-            if not (project / entry).is_dir():
-                raise ConfigError(
-                    f"{name} entry {entry!r} in [tool.phasegate]: no such folder under {project}"
-                )
+    for entry in values["pythonpath"]:
+        if not (project / entry).is_dir():
+            raise ConfigError(
+                f'pythonpath entry "{entry}" in [tool.phasegate]: no such folder under {project}'
+            )
     return PhaseConfig(
         project=project,
         reports_dir=reports_dir,
@@ -315,6 +327,3 @@ def default_summary_path(project: Path, reports_dir: Path, phase: str) -> Path:
 def option_help_rows() -> list[tuple[str, str, str, str]]:
     """(key, default, env var, help) for every option: the README table's source."""
     return [(o.name, _show(o.default), o.env_var, o.help) for o in OPTIONS]
-
-
-ConfigLoader = Callable[[Path, Mapping[str, str] | None], PhaseConfig]

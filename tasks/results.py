@@ -39,7 +39,8 @@ class TestRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TestRecord:
-        return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def _decide(category: str, when: str, outcome: str) -> str:

@@ -95,6 +95,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
             "json_report": str(coverage.json_report),
             "html_report": str(coverage.html_report),
             "contexts": coverage.contexts,
+            "core": "ctrace" if coverage.contexts else "default",
         }
     write_json(arts.run_json, "run", data)
     console.step(

@@ -25,8 +25,13 @@ PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "phasegate_recorder"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Variables of an outer coverage or phasegate run that must not leak into the project's run.
-_STRIPPED_ENV = ("COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE", "PHASEGATE_RECORD",
-                 "PHASEGATE_ORDER")
+_STRIPPED_ENV = (
+    "COVERAGE_PROCESS_START",
+    "COVERAGE_FILE",
+    "COVERAGE_CORE",
+    "PHASEGATE_RECORD",
+    "PHASEGATE_ORDER",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,9 +89,7 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
     extra = {
         "PHASEGATE_RECORD": str(inv.record),
         "PHASEGATE_ORDER": inv.order,
-        "PYTHONPATH": os.pathsep.join(
-            [str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]
-        ),
+        "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
     }
     if cov is not None:
         extra["COVERAGE_FILE"] = str(cov.data_file)
@@ -129,14 +132,19 @@ def run_pytest(
         log.write(f"$ {replay}\n")
         try:
             proc = subprocess.Popen(
-                argv, cwd=config.project, env=environment(extra), stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
+                argv,
+                cwd=config.project,
+                env=environment(extra),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
             )
         except OSError as exc:
             raise PhaseError(f"cannot start {argv[0]}: {exc}") from None
-        assert proc.stdout is not None
         with proc:
-            for line in proc.stdout:
+            for line in proc.stdout or ():
                 if inv.echo:
                     console.stream.write(line)
                 log.write(_ANSI.sub("", line))

@@ -10,8 +10,20 @@ from pathlib import Path
 from tasks.config import PhaseConfig
 
 NOT_SOURCE = frozenset(
-    {"tests", "test", "testing", "docs", "doc", "benchmarks", "examples", "fixtures", "build",
-     "dist", "site-packages", "node_modules"}
+    {
+        "tests",
+        "test",
+        "testing",
+        "docs",
+        "doc",
+        "benchmarks",
+        "examples",
+        "fixtures",
+        "build",
+        "dist",
+        "site-packages",
+        "node_modules",
+    }
 )
 
 
@@ -23,8 +35,11 @@ def project_coverage_source(project: Path) -> bool:
         run = data.get("tool", {}).get("coverage", {}).get("run", {})
         if run.get("source") or run.get("source_pkgs"):
             return True
-    for name, section in ((".coveragerc", "run"), ("setup.cfg", "coverage:run"),
-                          ("tox.ini", "coverage:run")):
+    for name, section in (
+        (".coveragerc", "run"),
+        ("setup.cfg", "coverage:run"),
+        ("tox.ini", "coverage:run"),
+    ):
         path = project / name
         if path.is_file():
             parser = configparser.ConfigParser(interpolation=None)

@@ -68,8 +68,10 @@ def install_args(config: PhaseConfig) -> list[str]:
 def _backend(config: PhaseConfig) -> str:
     has_uv = shutil.which("uv") is not None or importlib.util.find_spec("uv") is not None
     if config.venv == "uv" and not has_uv:
-        raise ConfigError('venv = "uv" in [tool.phasegate]: uv is not installed; '
-                          'pip install uv, or set venv = "virtualenv"')
+        raise ConfigError(
+            'venv = "uv" in [tool.phasegate]: uv is not installed; '
+            'pip install uv, or set venv = "virtualenv"'
+        )
     if config.venv == "auto":
         return "uv" if has_uv else "virtualenv"
     return config.venv
@@ -95,10 +97,15 @@ def python_in(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+def env_python(config: PhaseConfig) -> Path:
+    """The interpreter the tests run with, whether or not it is installed yet."""
+    return Path(sys.executable) if config.venv == "none" else python_in(env_dir(config))
+
+
 def ensure_env(config: PhaseConfig, console: Console) -> Path:
     """The interpreter to run the tests with; creates and installs the environment if needed."""
     if config.venv == "none":
-        return Path(sys.executable)
+        return env_python(config)
     backend = _backend(config)
     args = install_args(config)
     venv = env_dir(config)
@@ -125,8 +132,9 @@ def ensure_env(config: PhaseConfig, console: Console) -> Path:
         for command in (create, [*install, *args, *RUNNER_REQUIREMENTS]):
             handle.write("$ " + " ".join(command) + "\n")
             handle.flush()
-            done = subprocess.run(command, cwd=config.project, stdout=handle,
-                                  stderr=subprocess.STDOUT, check=False)
+            done = subprocess.run(
+                command, cwd=config.project, stdout=handle, stderr=subprocess.STDOUT, check=False
+            )
             if done.returncode != 0:
                 tail = log.read_text(encoding="utf-8").strip().splitlines()[-5:]
                 raise EnvironmentSetupError(

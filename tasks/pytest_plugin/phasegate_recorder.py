@@ -35,6 +35,10 @@ def _frames(tb):
 
 
 def _describe(exc):
+    inner = exc.__cause__ or exc.__context__
+    if type(exc).__name__ == "CollectError" and inner is not None:
+        # pytest wraps a module's ImportError or SyntaxError; the wrapped one is the story.
+        exc = inner
     info = {
         "type": type(exc).__module__ + "." + type(exc).__qualname__,
         "message": str(exc)[:MAX_TEXT],
@@ -43,6 +47,9 @@ def _describe(exc):
     name = getattr(exc, "name", None)
     if isinstance(name, str):
         info["name"] = name
+    if isinstance(exc, SyntaxError) and exc.filename:
+        info["filename"] = os.path.abspath(exc.filename)
+        info["lineno"] = exc.lineno
     argname = getattr(exc, "argname", None)
     if isinstance(argname, str):
         info["argname"] = argname

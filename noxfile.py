@@ -1,0 +1,33 @@
+"""phasegate's own nox sessions: the phasegate steps (validating phasegate itself) + dev tasks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+# The nox console script does not put the noxfile's folder on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tasks.sessions  # noqa: F401  registers run, triage, ..., validate_phase
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run phasegate's own test suite."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on tasks/ and noxfile.py."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", "tasks", "noxfile.py", "tests", "benchmarks")
+    session.run("ruff", "format", "--check", "--diff", "tasks", "noxfile.py")
+    session.run("mypy")

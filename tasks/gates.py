@@ -1,0 +1,68 @@
+"""Quality gates as plain data: each step computes its own, `validate` collects them all."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """One check: what was required, what was measured, and a sentence when it fails."""
+
+    name: str
+    target: str
+    actual: str
+    status: str  # pass | fail | n/a
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAIL
+
+    def to_json(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Gate:
+        return cls(**{f.name: str(data.get(f.name, "")) for f in dataclasses.fields(cls)})
+
+
+def at_least(
+    name: str, actual: float | None, target: float | None, unit: str = "%", what: str = ""
+) -> Gate:
+    """actual >= target; no target means the gate is not configured (n/a)."""
+    if target is None:
+        return Gate(name, "not set", _fmt(actual, unit), NOT_APPLICABLE)
+    if actual is None:
+        return Gate(
+            name,
+            f">= {_fmt(target, unit)}",
+            "n/a",
+            FAIL,
+            f"{what or name}: nothing ran (no test passed, failed or errored)",
+        )
+    ok = actual >= target
+    detail = "" if ok else f"{what or name} is {_fmt(actual, unit)}, below {_fmt(target, unit)}"
+    return Gate(name, f">= {_fmt(target, unit)}", _fmt(actual, unit), PASS if ok else FAIL, detail)
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}{unit}" if unit == "%" else f"{value:g}{unit}"
+
+
+def any_failed(gates: Iterable[Gate]) -> bool:
+    return any(g.failed for g in gates)
+
+
+def gates_table(gates: Sequence[Gate], fmt: str = "simple") -> str:
+    """The gate table, for the terminal (simple) or markdown (github)."""
+    rows = [(g.name, g.target, g.actual, g.status.upper(), g.detail) for g in gates]
+    return tabulate(rows, headers=["gate", "target", "actual", "result", "why"], tablefmt=fmt)

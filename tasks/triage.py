@@ -1,0 +1,189 @@
+"""The `triage` step: every failure and error with its category, evidence, fix and repro command,
+grouped by root cause. Writes triage.json and the human-readable failures.txt."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tasks import gitinfo
+from tasks.artifacts import Artifacts, read_json, write_json, write_text_atomic
+from tasks.base import resolve_base
+from tasks.config import PhaseConfig
+from tasks.console import Console
+from tasks.impact import files_by_test
+from tasks.layout import project_layout
+from tasks.results import TestRecord
+from tasks.run import load_run, tests_of
+from tasks.stability import load_stability
+from tasks.triage_rules import CATEGORIES, Layout, Verdict, classify
+
+
+class GitProbe:
+    """Answers the rules' questions from git (since the base) and per-test coverage."""
+
+    def __init__(
+        self,
+        config: PhaseConfig,
+        layout: Layout,
+        base: str | None,
+        tests_files: dict[str, set[str]],
+    ) -> None:
+        self.project = config.project
+        self.layout = layout
+        self.base = base
+        self.tests_files = tests_files
+        self.repo = gitinfo.toplevel(config.project) is not None
+        self.changed = gitinfo.changed_files(config.project, base) if base else set()
+
+    def ever_had(self, module: Path, name: str) -> bool | None:
+        return gitinfo.ever_contained(self.project, module, name) if self.repo else None
+
+    def names_in(self, module: Path) -> list[str]:
+        try:
+            tree = ast.parse(module.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return []
+        names: list[str] = []
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(node.name)
+            elif isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names += [(a.asname or a.name).split(".")[0] for a in node.names]
+        return names
+
+    def test_changed(self, test_file: Path) -> bool | None:
+        return None if self.base is None else test_file.resolve() in self.changed
+
+    def production_changed(self, nodeid: str) -> tuple[bool, list[str]] | None:
+        if self.base is None or nodeid not in self.tests_files:
+            return None
+        files = sorted(f for f in self.tests_files[nodeid] if not self.layout.is_test_code(f))
+        changed = [f for f in files if Path(f) in self.changed]
+        return bool(changed), [self.layout.rel(f) for f in (changed or files)]
+
+
+def repro_command(config: PhaseConfig, python: Path, nodeids: Sequence[str]) -> str:
+    """The command that reproduces a failure alone (or a pair, in order), from the project root."""
+    if config.venv == "none":
+        shown = "python"
+    elif python.is_relative_to(config.project):
+        shown = os.path.relpath(python, config.project)
+    else:
+        shown = str(python)
+    env = ""
+    if config.pythonpath:
+        env = "PYTHONPATH=" + shlex.quote(os.pathsep.join(config.pythonpath)) + " "
+    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *nodeids])}"
+
+
+def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
+    """Failures that share a category, exception type and site: biggest group first."""
+    groups: dict[tuple[str, str, str], list[Verdict]] = {}
+    for verdict in verdicts:
+        groups.setdefault(verdict.group_key, []).append(verdict)
+    ordered = sorted(groups.values(), key=lambda members: -len(members))
+    return [
+        {
+            "category": members[0].category,
+            "exception": members[0].exception,
+            "site": members[0].site,
+            "message": members[0].message,
+            "count": len(members),
+            "tests": [v.nodeid for v in members],
+        }
+        for members in ordered
+    ]
+
+
+def headline(groups: Sequence[dict[str, Any]]) -> str:
+    failures = sum(g["count"] for g in groups)
+    if not failures:
+        return "no failures or errors"
+    causes = len(groups)
+    return (
+        f"{causes} root cause{'s' if causes != 1 else ''} "
+        f"({failures} failure{'s' if failures != 1 else ''} and errors)"
+    )
+
+
+def render_failures(
+    verdicts: Sequence[Verdict], groups: Sequence[dict[str, Any]], records: dict[str, TestRecord]
+) -> str:
+    """failures.txt: the groups, then every failure with file, line, evidence and repro."""
+    lines = [headline(groups), ""]
+    for i, g in enumerate(groups, 1):
+        lines.append(
+            f"[{i}] {g['count']} x {g['category']}: {g['exception']} at {g['site']}"
+            f" - {g['message']}"
+        )
+    for v in verdicts:
+        record = records[v.nodeid]
+        lines += [
+            "",
+            f"{record.outcome.upper()} {v.nodeid} ({record.when})",
+            f"  at: {v.site}",
+            f"  error: {v.exception}: {v.message}",
+            f"  category: {v.category} ({v.confidence} confidence) - {v.reason}",
+            "  evidence:",
+            *(f"    - {e}" for e in v.evidence),
+            f"  fix: {v.fix}",
+            f"  repro: {v.repro}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
+    arts = Artifacts(config.reports_dir)
+    run = load_run(config)
+    stability = load_stability(config, run["run_id"])
+    layout = project_layout(config)
+    base, base_note = resolve_base(config)
+    tests_files = files_by_test(arts.coverage_data) if run.get("coverage") else {}
+    probe = GitProbe(config, layout, base, tests_files)
+    flaky = {f["nodeid"]: f for f in (stability or {}).get("flaky", [])}
+    records = {t.nodeid: t for t in tests_of(run)}
+    # Tests that passed in run 1 but failed in a later stability run are flaky failures too.
+    failing = [t for t in records.values() if t.is_bad]
+    failing += [records[n] for n in flaky if n in records and not records[n].is_bad]
+    verdicts = []
+    for record in failing:
+        verdict = classify(record, layout, probe, flaky.get(record.nodeid))
+        pair = (flaky.get(record.nodeid) or {}).get("pair")
+        verdicts.append(
+            dataclasses.replace(
+                verdict, repro=repro_command(config, python, pair or [record.nodeid])
+            )
+        )
+    groups = group(verdicts)
+    by_category = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
+    data = {
+        "base_run_id": run["run_id"],
+        "base": base,
+        "base_note": base_note,
+        "stability_used": stability is not None,
+        "headline": headline(groups),
+        "by_category": by_category,
+        "groups": groups,
+        "failures": [v.to_json() for v in verdicts],
+    }
+    write_json(arts.triage_json, "triage", data)
+    write_text_atomic(arts.failures_txt, render_failures(verdicts, groups, records))
+    summary = ", ".join(f"{n} {c}" for c, n in by_category.items() if n)
+    console.step(f"triage: {data['headline']}" + (f": {summary}" if summary else ""))
+    return data
+
+
+def load_triage(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:
+    path = Artifacts(config.reports_dir).triage_json
+    if not path.is_file():
+        return None
+    data = read_json(path, "triage", "triage")
+    return data if data.get("base_run_id") == run_id else None

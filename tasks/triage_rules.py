@@ -1,0 +1,525 @@
+"""Triage rules: from one failure and its evidence to a category, a confidence and sentences a
+developer can check. Pure: every fact from git, the file system or other runs comes in
+through the `Probe` and `Layout` arguments, so each rule is testable with a table of cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from tasks.results import TestRecord
+
+TEST, PRODUCTION, FLAKY, ENVIRONMENT = "test", "production", "flaky", "environment"
+CATEGORIES = (TEST, PRODUCTION, FLAKY, ENVIRONMENT)
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+
+ENV_TYPES = frozenset(
+    {
+        "builtins.ConnectionRefusedError",
+        "builtins.ConnectionResetError",
+        "builtins.ConnectionAbortedError",
+        "builtins.ConnectionError",
+        "builtins.TimeoutError",
+        "builtins.PermissionError",
+        "socket.gaierror",
+        "socket.herror",
+        "socket.timeout",
+        "urllib.error.URLError",
+        "http.client.RemoteDisconnected",
+        "requests.exceptions.ConnectionError",
+        "requests.exceptions.ConnectTimeout",
+        "requests.exceptions.ReadTimeout",
+        "requests.exceptions.Timeout",
+        "httpx.ConnectError",
+        "httpx.ConnectTimeout",
+        "httpx.ReadTimeout",
+        "aiohttp.client_exceptions.ClientConnectorError",
+        "redis.exceptions.ConnectionError",
+        "psycopg2.OperationalError",
+        "sqlalchemy.exc.OperationalError",
+        "pymongo.errors.ServerSelectionTimeoutError",
+        "subprocess.TimeoutExpired",
+    }
+)
+ENV_MESSAGES = re.compile(
+    r"connection refused|name or service not known|temporary failure in name resolution|"
+    r"nodename nor servname|network is unreachable|no route to host|timed out|"
+    r"permission denied|no space left on device|read-only file system|"
+    r"could not connect to server|failed to establish a new connection",
+    re.IGNORECASE,
+)
+ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
+FIXTURE_MISSING = re.compile(r"fixture '([^']+)' not found")
+AVAILABLE_FIXTURES = re.compile(
+    r"available fixtures: (.*?)(?:\n\s*use 'pytest --fixtures|$)", re.DOTALL
+)
+MOCK_MISSING = re.compile(r"<module '([\w.]+)'.*?> does not have the attribute '(\w+)'")
+CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'(?: \(([^)]+)\))?")
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Which files are the project's tests and which its production code."""
+
+    project: Path
+    test_roots: tuple[Path, ...]
+    import_roots: tuple[Path, ...]  # where the project's own top-level modules live
+    top_modules: frozenset[str]  # the project's own importable top-level names
+
+    def in_project(self, path: str) -> bool:
+        p = Path(path)
+        if not p.is_relative_to(self.project):
+            return False
+        parts = p.relative_to(self.project).parts
+        return not any(part in (".nox", ".venv", "venv", ".tox", "site-packages") for part in parts)
+
+    def is_test_code(self, path: str) -> bool:
+        p = Path(path)
+        return (
+            p.name == "conftest.py"
+            or p.name.startswith("test_")
+            or p.name.endswith("_test.py")
+            or any(p.is_relative_to(root) for root in self.test_roots)
+        )
+
+    def rel(self, path: str) -> str:
+        p = Path(path)
+        return p.relative_to(self.project).as_posix() if p.is_relative_to(self.project) else path
+
+    def module_file(self, dotted: str) -> Path | None:
+        parts = dotted.split(".")
+        for root in self.import_roots:
+            for candidate in (
+                root.joinpath(*parts, "__init__.py"),
+                root.joinpath(*parts[:-1], parts[-1] + ".py"),
+            ):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+
+class Probe(Protocol):
+    """Facts the rules may ask for; the triage step answers them from git and the sources."""
+
+    def ever_had(self, module: Path, name: str) -> bool | None: ...
+
+    def names_in(self, module: Path) -> list[str]: ...
+
+    def test_changed(self, test_file: Path) -> bool | None: ...
+
+    def production_changed(self, nodeid: str) -> tuple[bool, list[str]] | None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """A failure's category with the evidence that decided it."""
+
+    nodeid: str
+    category: str
+    confidence: str
+    reason: str
+    evidence: tuple[str, ...]
+    fix: str
+    exception: str
+    message: str
+    site: str  # where it was raised: path:line in the project, else the crash location
+    repro: str = ""
+
+    @property
+    def group_key(self) -> tuple[str, str, str]:
+        return (self.category, self.exception, self.site)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["evidence"] = list(self.evidence)
+        return data
+
+
+def _short(exc_type: str) -> str:
+    return exc_type.removeprefix("builtins.")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _closest(word: str, names: Sequence[str]) -> list[str]:
+    return difflib.get_close_matches(word, list(names), n=3, cutoff=0.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Facts:
+    """What one failure shows, pulled out of the record once."""
+
+    exc_type: str
+    message: str
+    frames: list[Mapping[str, Any]]
+    cause: Mapping[str, Any] | None
+    project_frame: Mapping[str, Any] | None  # innermost frame in the project's own code
+    site: str
+
+    @property
+    def types(self) -> set[str]:
+        return {self.exc_type} | ({str(self.cause.get("type"))} if self.cause else set())
+
+    @property
+    def messages(self) -> str:
+        return self.message + "\n" + (str(self.cause.get("message")) if self.cause else "")
+
+
+def _facts(record: TestRecord, layout: Layout) -> _Facts:
+    exc = dict(record.exception or {})
+    frames = list(exc.get("frames") or [])
+    if exc.get("filename"):  # a SyntaxError points at the file it could not parse
+        frames.append({"path": exc["filename"], "lineno": exc.get("lineno"), "function": ""})
+    own = [f for f in frames if layout.in_project(str(f["path"]))]
+    project_frame = own[-1] if own else None
+    if project_frame is not None:
+        site = f"{layout.rel(str(project_frame['path']))}:{project_frame['lineno']}"
+    elif record.crash_path:
+        site = f"{layout.rel(record.crash_path)}:{record.crash_lineno}"
+    else:
+        site = record.nodeid.split("::")[0]
+    exc_type = str(exc.get("type") or ("collect error" if record.when == "collect" else "unknown"))
+    message = str(exc.get("message") or record.message or "")
+    return _Facts(exc_type, message, frames, exc.get("cause"), project_frame, site)
+
+
+def _verdict(
+    record: TestRecord,
+    facts: _Facts,
+    category: str,
+    confidence: str,
+    reason: str,
+    evidence: list[str],
+    fix: str,
+) -> Verdict:
+    return Verdict(
+        nodeid=record.nodeid,
+        category=category,
+        confidence=confidence,
+        reason=reason,
+        evidence=tuple(evidence),
+        fix=fix,
+        exception=_short(facts.exc_type),
+        message=_first_line(facts.message),
+        site=facts.site,
+    )
+
+
+def _where_raised(facts: _Facts, layout: Layout) -> tuple[str, str | None]:
+    """A sentence on where it was raised, and "test"/"production"/None for whose code."""
+    frame = facts.project_frame
+    if frame is None:
+        return "it was raised outside the project's own code", None
+    side = TEST if layout.is_test_code(str(frame["path"])) else PRODUCTION
+    where = f"{layout.rel(str(frame['path']))}:{frame['lineno']}"
+    fn = f" in {frame['function']}()" if frame.get("function") else ""
+    return f"{_short(facts.exc_type)} was raised at {where}{fn}, which is {side} code", side
+
+
+def classify(
+    record: TestRecord, layout: Layout, probe: Probe, flaky: Mapping[str, Any] | None = None
+) -> Verdict:
+    """The category of one failure or error, with its evidence."""
+    facts = _facts(record, layout)
+    where, side = _where_raised(facts, layout)
+    for rule in (_flaky, _environment, _test_signature):
+        verdict = rule(record, facts, layout, probe, flaky, where)
+        if verdict is not None:
+            return verdict
+    return _by_location(record, facts, layout, probe, where, side)
+
+
+def _flaky(
+    record: TestRecord,
+    facts: _Facts,
+    layout: Layout,
+    probe: Probe,
+    flaky: Mapping[str, Any] | None,
+    where: str,
+) -> Verdict | None:
+    if not flaky:
+        return None
+    outcomes = [o for o in flaky.get("outcomes", []) if o]
+    passed = sum(o == "passed" for o in outcomes)
+    kind = str(flaky.get("kind") or "mixed outcomes")
+    evidence = [f"it passed {passed} of {len(outcomes)} full runs ({', '.join(outcomes)})"]
+    evidence += [str(e) for e in flaky.get("evidence", [])]
+    polluter = flaky.get("polluter")
+    if polluter:
+        fix = (
+            f"{polluter} leaves state behind that {record.nodeid} depends on: restore it in a "
+            f"fixture's teardown; reproduce with: {flaky.get('pair_repro', '')}"
+        )
+    elif kind == "order-dependent":
+        fix = (
+            "it fails only after some other tests: find the state it shares with them "
+            "(module globals, caches, files, environment) and reset it in a fixture"
+        )
+    else:
+        fix = (
+            "it fails at random even alone: look for time, randomness, threads or external "
+            "calls it relies on; make them deterministic or mock them"
+        )
+    return _verdict(record, facts, FLAKY, HIGH, f"flaky ({kind})", [*evidence, where], fix)
+
+
+def _environment(
+    record: TestRecord,
+    facts: _Facts,
+    layout: Layout,
+    probe: Probe,
+    flaky: Mapping[str, Any] | None,
+    where: str,
+) -> Verdict | None:
+    env_type = next((t for t in facts.types if t in ENV_TYPES), None)
+    if env_type is not None:
+        fix = (
+            "start or reach the service the test needs, or mock the call in the test"
+            if "ermission" not in env_type
+            else "fix the permissions of the file it touches"
+        )
+        return _verdict(
+            record,
+            facts,
+            ENVIRONMENT,
+            HIGH,
+            f"{_short(env_type)}: the environment, not the code",
+            [
+                f"{_short(env_type)} is raised when a service, network or permission "
+                f"is missing: {_first_line(facts.messages)}",
+                where,
+            ],
+            fix,
+        )
+    frames = facts.frames
+    if (
+        facts.exc_type == "builtins.KeyError"
+        and frames
+        and Path(str(frames[-1]["path"])).name == "os.py"
+    ):
+        var = facts.message.strip("'\"")
+        return _verdict(
+            record,
+            facts,
+            ENVIRONMENT,
+            HIGH,
+            f"environment variable {var} is not set",
+            [f"KeyError {facts.message} was raised by os.environ", where],
+            f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
+        )
+    if facts.exc_type == "builtins.ModuleNotFoundError":
+        exc = record.exception or {}
+        missing = str(exc.get("name") or "").split(".")[0]
+        if missing and missing not in layout.top_modules:
+            return _verdict(
+                record,
+                facts,
+                ENVIRONMENT,
+                HIGH,
+                f"third-party module {missing} is not installed",
+                [
+                    f"No module named {missing!r}: it is not part of the project "
+                    f"(its own modules are {', '.join(sorted(layout.top_modules))})"
+                ],
+                f"install {missing} in the test environment (add it to the test "
+                f"dependencies or to `install` in [tool.phasegate])",
+            )
+    if ENV_MESSAGES.search(facts.messages) and facts.exc_type not in ASSERTION_TYPES:
+        return _verdict(
+            record,
+            facts,
+            ENVIRONMENT,
+            MEDIUM,
+            "the error message reads like the environment",
+            [f"{_short(facts.exc_type)}: {_first_line(facts.messages)}", where],
+            "check the service, network, permission or disk the message names",
+        )
+    return None
+
+
+def _test_signature(
+    record: TestRecord,
+    facts: _Facts,
+    layout: Layout,
+    probe: Probe,
+    flaky: Mapping[str, Any] | None,
+    where: str,
+) -> Verdict | None:
+    text = record.longrepr + "\n" + facts.message
+    missing = FIXTURE_MISSING.search(text)
+    if missing:
+        listed = AVAILABLE_FIXTURES.search(text)
+        available = [n.strip() for n in listed[1].split(",")] if listed else []
+        close = _closest(missing[1], available)
+        fix = (
+            f"use an existing fixture: {', '.join(close)}"
+            if close
+            else f"define a fixture named {missing[1]} (in the test module or a conftest.py)"
+        )
+        return _verdict(
+            record,
+            facts,
+            TEST,
+            HIGH,
+            f"fixture {missing[1]!r} does not exist",
+            [f"pytest found no fixture named {missing[1]!r} for this test"],
+            fix,
+        )
+    mock = MOCK_MISSING.search(facts.message)
+    if mock and facts.exc_type == "builtins.AttributeError":
+        module_file = layout.module_file(mock[1])
+        names = probe.names_in(module_file) if module_file else []
+        close = _closest(mock[2], names)
+        fix = (
+            f"patch an existing name: {', '.join(f'{mock[1]}.{n}' for n in close)}"
+            if close
+            else f"patch a name that {mock[1]} defines"
+        )
+        target = f"{mock[1]}.{mock[2]}"
+        return _verdict(
+            record,
+            facts,
+            TEST,
+            HIGH,
+            f"mock target {target} does not exist",
+            [f"the test patches {mock[1]}.{mock[2]}, which {mock[1]} does not define"],
+            fix,
+        )
+    imported = CANNOT_IMPORT.search(facts.message)
+    if imported and facts.exc_type == "builtins.ImportError":
+        return _import_name(record, facts, layout, probe, imported)
+    if facts.exc_type in ("builtins.SyntaxError", "builtins.IndentationError"):
+        path = str(facts.frames[-1]["path"]) if facts.frames else ""
+        side = TEST if layout.is_test_code(path) else PRODUCTION
+        return _verdict(
+            record,
+            facts,
+            side,
+            HIGH,
+            f"{side} code does not parse",
+            [f"{_short(facts.exc_type)} in {layout.rel(path)}"],
+            f"fix the syntax at {facts.site}",
+        )
+    return None
+
+
+def _import_name(
+    record: TestRecord, facts: _Facts, layout: Layout, probe: Probe, imported: re.Match[str]
+) -> Verdict:
+    name, module = imported[1], imported[2]
+    module_file = layout.module_file(module)
+    had = probe.ever_had(module_file, name) if module_file else None
+    names = probe.names_in(module_file) if module_file else []
+    close = _closest(name, names)
+    suggestion = f"; did you mean {', '.join(close)}?" if close else ""
+    if had:
+        return _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            MEDIUM,
+            f"{module}.{name} was removed",
+            [f"{module} no longer defines {name}, but its git history shows it did"],
+            f"restore {name} in {module} or update its callers{suggestion}",
+        )
+    evidence = [f"the test imports {name} from {module}, which does not define it"]
+    if had is False:
+        evidence.append(f"git history of {layout.rel(str(module_file))} never had {name!r}")
+    return _verdict(
+        record,
+        facts,
+        TEST,
+        HIGH if had is False else MEDIUM,
+        f"imports {module}.{name}, a name the project never had",
+        evidence,
+        f"import a name {module} defines{suggestion}",
+    )
+
+
+def _by_location(
+    record: TestRecord, facts: _Facts, layout: Layout, probe: Probe, where: str, side: str | None
+) -> Verdict:
+    evidence = [where]
+    is_assert = facts.exc_type in ASSERTION_TYPES
+    change = _change_evidence(record, layout, probe)
+    if change is not None:
+        evidence.append(change[1])
+    if not is_assert and side == PRODUCTION:
+        return _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            HIGH,
+            f"{_short(facts.exc_type)} raised inside production code",
+            evidence,
+            f"fix the code at {facts.site}: it raises {_short(facts.exc_type)}: "
+            f"{_first_line(facts.message)}",
+        )
+    if not is_assert and side == TEST:
+        return _verdict(
+            record,
+            facts,
+            TEST,
+            MEDIUM,
+            f"{_short(facts.exc_type)} raised in the test's own code",
+            evidence,
+            f"fix the test at {facts.site}: {_first_line(facts.message)}",
+        )
+    if is_assert and side == PRODUCTION:
+        return _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            HIGH,
+            "an assert in production code failed",
+            evidence,
+            f"the invariant asserted at {facts.site} does not hold",
+        )
+    if change is not None and change[0] in (TEST, PRODUCTION):
+        category = change[0]
+        fix = (
+            f"check the expectation at {facts.site}: the test changed, the code it runs did not"
+            if category == TEST
+            else f"the production code this test runs changed since the base; compare its "
+            f"behaviour with the expectation at {facts.site}"
+        )
+        return _verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
+    evidence.append("the evidence does not decide between the test's expectation and the code")
+    return _verdict(
+        record,
+        facts,
+        PRODUCTION,
+        LOW,
+        "the test's expectation disagrees with what production code returns",
+        evidence,
+        f"decide which is right: the expectation at {facts.site} or the code under test",
+    )
+
+
+def _change_evidence(record: TestRecord, layout: Layout, probe: Probe) -> tuple[str, str] | None:
+    """(test|production|both|neither, a sentence) from git since the base and per-test coverage."""
+    test_file = layout.project / record.nodeid.split("::")[0]
+    test_changed = probe.test_changed(test_file)
+    production = probe.production_changed(record.nodeid)
+    if test_changed is None or production is None:
+        return None
+    prod_changed, files = production
+    runs = (
+        f"the production files it runs ({', '.join(files[:3])}{' ...' if len(files) > 3 else ''})"
+        if files
+        else "the production code it runs"
+    )
+    if test_changed and not prod_changed:
+        return TEST, f"the test changed since the base; {runs} did not"
+    if prod_changed and not test_changed:
+        return PRODUCTION, f"{runs} changed since the base; the test did not"
+    if prod_changed:
+        return "both", f"both the test and {runs} changed since the base"
+    return "neither", f"neither the test nor {runs} changed since the base"
