@@ -136,6 +136,8 @@ def _show(raw: object) -> str:
         return f'"{raw}"'
     if isinstance(raw, bool):
         return str(raw).lower()
+    if isinstance(raw, list):
+        return "[" + ", ".join(_show(x) for x in raw) + "]"
     return repr(raw)
 
 
