@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.run import run_step
+from tasks.stability import (
+    clean_run_bound,
+    is_flaky,
+    outcomes_by_test,
+    plan_orders,
+    stability_step,
+    what_runs_prove,
+)
+
+Sample = Callable[[str], Path]
+PYTHON = Path(sys.executable)
+
+
+def test_counter_file_flake_is_found_and_gated(sample: Sample) -> None:
+    project = sample("flaky")
+    config = load_config(project, cli={"seed": "7"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert data["flaky"] == [{
+        "nodeid": "tests/test_flaky.py::test_fails_the_first_time",
+        "outcomes": ["failed", "passed", "passed"],
+    }]
+    assert [r["pass_rate"] for r in data["runs"]] == [50.0, 100.0, 100.0]
+    assert [(r["order"], r["seed"]) for r in data["runs"]] == [
+        ("file", None), ("reverse", None), ("shuffle", 7)]
+    gates = {g["name"]: g["status"] for g in data["gates"]}
+    assert gates["flaky tests"] == "fail"
+    assert gates["pass rate, run 1 (file)"] == "fail"
+    assert gates["pass rate, run 2 (reverse)"] == "pass"
+
+
+def test_the_run_step_counts_as_run_one(sample: Sample) -> None:
+    project = sample("quiet")  # runs = 2
+    config = load_config(project)
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert len(data["runs"]) == 2
+    extra = sorted(p.name for p in (project / "reports/phasegate/stability").glob("*.json"))
+    assert extra == ["run-2.json"]  # one pytest process beyond the run step
+
+
+def test_reverse_run_really_runs_in_reverse(sample: Sample) -> None:
+    project = sample("quiet")
+    config = load_config(project)
+    run_step(config, PYTHON, Console(quiet=True))
+    stability_step(config, PYTHON, Console(quiet=True))
+    reports = project / "reports/phasegate"
+    first = json.loads((reports / "run-record.json").read_text())["order"]
+    second = json.loads((reports / "stability/run-2.json").read_text())["order"]
+    assert second == first[::-1]
+
+
+def test_replay_command_names_order_and_seed(sample: Sample) -> None:
+    project = sample("quiet")
+    config = load_config(project, cli={"orders": "shuffle", "seed": "42"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert "PHASEGATE_ORDER=shuffle:42 " in data["runs"][1]["replay"]
+
+
+def test_stability_without_a_run_says_which_step_first(sample: Sample) -> None:
+    project = sample("quiet")
+    with pytest.raises(Exception, match=r"run.json not found: run `phasegate run`"):
+        stability_step(load_config(project), PYTHON, Console(quiet=True))
+
+
+@pytest.mark.parametrize(
+    ("runs", "orders", "expected"),
+    [
+        (1, "reverse shuffle", ["file"]),
+        (3, "reverse shuffle", ["file", "reverse", "shuffle:10"]),
+        # past the end of the list, every run is a new shuffle
+        (5, "reverse", ["file", "reverse", "shuffle:10", "shuffle:11", "shuffle:12"]),
+        (3, "file", ["file", "file", "shuffle:10"]),
+    ],
+)
+def test_plan_orders(tmp_path: Path, runs: int, orders: str, expected: list[str]) -> None:
+    config = load_config(tmp_path, cli={"runs": str(runs), "orders": orders}, env={})
+    assert plan_orders(config, seed=10) == expected
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "flaky"),
+    [
+        (["passed", "passed", "passed"], False),
+        (["failed", "failed", "failed"], False),
+        (["failed", "passed", "passed"], True),
+        (["passed", "error", "passed"], True),
+        (["xfailed", "xpassed", "xfailed"], True),
+        (["passed", None, "passed"], False),  # missing from one run says nothing
+    ],
+)
+def test_is_flaky(outcomes: list[str | None], flaky: bool) -> None:
+    assert is_flaky(outcomes) is flaky
+
+
+def test_outcomes_by_test_keeps_tests_missing_from_a_run() -> None:
+    matrix = outcomes_by_test([{"a": "passed"}, {"a": "failed", "b": "passed"}])
+    assert matrix == {"a": ["passed", "failed"], "b": [None, "passed"]}
+
+
+def test_what_clean_runs_prove() -> None:
+    assert clean_run_bound(3) == pytest.approx(63.16, abs=0.01)
+    assert what_runs_prove(3).startswith(
+        "3 clean runs bound a test's failure rate below 63% at 95% confidence")
