@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -67,6 +68,46 @@ def changed_files(cwd: Path, base: str) -> set[Path]:
     return {top / n for n in diff.split("\0") if n} | {
         cwd.resolve() / n for n in untracked.split("\0") if n
     }
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def changed_lines(cwd: Path, base: str) -> dict[Path, set[int] | None]:
+    """Absolute path -> lines of the working tree changed since `base` (None: untracked).
+
+    A pure deletion marks the lines on both sides of where it was.
+    """
+    top = toplevel(cwd)
+    if top is None:
+        return {}
+    out = git(
+        cwd,
+        "-c",
+        "core.quotepath=off",
+        "diff",
+        "-U0",
+        "--no-renames",
+        "--no-color",
+        "--no-ext-diff",
+        base,
+        "--",
+    )
+    result: dict[Path, set[int] | None] = {}
+    current: set[int] | None = None
+    for line in out.splitlines():
+        if line.startswith("+++ "):
+            current = None if line == "+++ /dev/null" else set()
+            if current is not None:
+                result[top / line[4:].removeprefix("b/")] = current
+        elif current is not None and (match := _HUNK.match(line)):
+            start, count = int(match[1]), int(match[2] or 1)
+            current.update(range(start, start + count) if count else (start, start + 1))
+    untracked = git(cwd, "ls-files", "-z", "--others", "--exclude-standard")
+    for name in untracked.split("\0"):
+        if name:
+            result[cwd.resolve() / name] = None
+    return result
 
 
 def commits_since(cwd: Path, base: str) -> list[tuple[str, str]]:

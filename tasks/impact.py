@@ -13,16 +13,21 @@ def context_test(context: str) -> str:
     return context.rsplit("|", 1)[0]
 
 
-def files_by_test(data_file: Path) -> dict[str, set[str]]:
-    """nodeid -> absolute paths of the measured files it executed (empty if no data)."""
-    result: dict[str, set[str]] = defaultdict(set)
+def lines_by_test(data_file: Path) -> dict[str, dict[str, set[int]]]:
+    """nodeid -> {absolute path: lines it executed} (empty if no data)."""
+    result: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     if not data_file.is_file():
         return result
     data = CoverageData(basename=str(data_file))
     data.read()
     for filename in data.measured_files():
-        for contexts in data.contexts_by_lineno(filename).values():
+        for lineno, contexts in data.contexts_by_lineno(filename).items():
             for context in contexts:
                 if context:
-                    result[context_test(context)].add(filename)
+                    result[context_test(context)][filename].add(lineno)
     return result
+
+
+def files_by_test(data_file: Path) -> dict[str, set[str]]:
+    """nodeid -> absolute paths of the measured files it executed (empty if no data)."""
+    return {test: set(files) for test, files in lines_by_test(data_file).items()}

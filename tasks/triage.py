@@ -16,7 +16,7 @@ from tasks.artifacts import Artifacts, read_json, write_json, write_text_atomic
 from tasks.base import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.impact import files_by_test
+from tasks.impact import lines_by_test
 from tasks.layout import project_layout
 from tasks.results import TestRecord
 from tasks.run import load_run, tests_of
@@ -32,14 +32,14 @@ class GitProbe:
         config: PhaseConfig,
         layout: Layout,
         base: str | None,
-        tests_files: dict[str, set[str]],
+        tests_lines: dict[str, dict[str, set[int]]],
     ) -> None:
         self.project = config.project
         self.layout = layout
         self.base = base
-        self.tests_files = tests_files
+        self.tests_lines = tests_lines
         self.repo = gitinfo.toplevel(config.project) is not None
-        self.changed = gitinfo.changed_files(config.project, base) if base else set()
+        self.changed = gitinfo.changed_lines(config.project, base) if base else {}
 
     def ever_had(self, module: Path, name: str) -> bool | None:
         return gitinfo.ever_contained(self.project, module, name) if self.repo else None
@@ -63,11 +63,22 @@ class GitProbe:
         return None if self.base is None else test_file.resolve() in self.changed
 
     def production_changed(self, nodeid: str) -> tuple[bool, list[str]] | None:
-        if self.base is None or nodeid not in self.tests_files:
+        """Whether lines this test executes in production code changed since the base."""
+        if self.base is None or nodeid not in self.tests_lines:
             return None
-        files = sorted(f for f in self.tests_files[nodeid] if not self.layout.is_test_code(f))
-        changed = [f for f in files if Path(f) in self.changed]
-        return bool(changed), [self.layout.rel(f) for f in (changed or files)]
+        ran = {
+            f: lines
+            for f, lines in self.tests_lines[nodeid].items()
+            if not self.layout.is_test_code(f)
+        }
+        changed = []
+        for name, lines in ran.items():
+            path = Path(name)
+            if path in self.changed:
+                changed_here = self.changed[path]
+                if changed_here is None or changed_here & lines:
+                    changed.append(name)
+        return bool(changed), [self.layout.rel(f) for f in sorted(changed or ran)]
 
 
 def repro_command(config: PhaseConfig, python: Path, nodeids: Sequence[str]) -> str:
@@ -146,8 +157,8 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     stability = load_stability(config, run["run_id"])
     layout = project_layout(config)
     base, base_note = resolve_base(config)
-    tests_files = files_by_test(arts.coverage_data) if run.get("coverage") else {}
-    probe = GitProbe(config, layout, base, tests_files)
+    tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") else {}
+    probe = GitProbe(config, layout, base, tests_lines)
     flaky = {f["nodeid"]: f for f in (stability or {}).get("flaky", [])}
     records = {t.nodeid: t for t in tests_of(run)}
     # Tests that passed in run 1 but failed in a later stability run are flaky failures too.

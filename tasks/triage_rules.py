@@ -302,7 +302,7 @@ def _environment(
     if (
         facts.exc_type == "builtins.KeyError"
         and frames
-        and Path(str(frames[-1]["path"])).name == "os.py"
+        and Path(str(frames[-1]["path"])).name in ("os.py", "<frozen os>")
     ):
         var = facts.message.strip("'\"")
         return _verdict(

@@ -1,10 +1,11 @@
-"""Shared fixtures: every test runs in its own tmp_path, away from this repo, $HOME and git config."""
+"""Shared fixtures: each test runs in its own tmp_path, away from this repo, $HOME and git."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_")) or name in (
-            "COVERAGE_FILE", "COVERAGE_PROCESS_START", "PYTEST_ADDOPTS",
+            "COVERAGE_FILE",
+            "COVERAGE_PROCESS_START",
+            "PYTEST_ADDOPTS",
         ):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
@@ -47,9 +50,29 @@ def sample(tmp_path: Path) -> Callable[[str], Path]:
     return copy
 
 
+GIT_IDENTITY = (
+    "-c",
+    "user.name=Test Author",
+    "-c",
+    "user.email=author@example.com",
+    "-c",
+    "commit.gpgsign=false",
+)
+
+
 def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return root
 
 
 def commit_all(cwd: Path, message: str) -> str:

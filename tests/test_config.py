@@ -27,8 +27,9 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
 
 def test_precedence_defaults_pyproject_env_cli(tmp_path: Path) -> None:
     write_pyproject(tmp_path, 'runs = 4\nphase = "from-file"\nmin_pass_rate = 90')
-    config = load_config(tmp_path, cli={"runs": "6"},
-                         env={"PHASEGATE_RUNS": "5", "PHASEGATE_PHASE": "from-env"})
+    config = load_config(
+        tmp_path, cli={"runs": "6"}, env={"PHASEGATE_RUNS": "5", "PHASEGATE_PHASE": "from-env"}
+    )
     assert (config.runs, config.phase, config.min_pass_rate) == (6, "from-env", 90.0)
 
 
@@ -64,49 +65,89 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
         ("runs = true", "runs = true in [tool.phasegate] ({f}): must be an integer >= 1"),
         ("seed = -1", "seed = -1 in [tool.phasegate] ({f}): must be an integer >= 0"),
         # percentages
-        ("min_pass_rate = 101", "min_pass_rate = 101 in [tool.phasegate] ({f}): "
-                                "must be a number from 0 to 100"),
-        ("coverage_target = -5", "coverage_target = -5 in [tool.phasegate] ({f}): "
-                                 "must be a number from 0 to 100"),
-        ('coverage_baseline = "70%"', 'coverage_baseline = "70%" in [tool.phasegate] ({f}): '
-                                      "must be a number from 0 to 100"),
-        ("file_min_coverage = nan", "file_min_coverage = nan in [tool.phasegate] ({f}): "
-                                    "must be a number from 0 to 100"),
-        ("min_increase = -1", "min_increase = -1 in [tool.phasegate] ({f}): "
-                              "must be a number >= 0 (percentage points)"),
+        (
+            "min_pass_rate = 101",
+            "min_pass_rate = 101 in [tool.phasegate] ({f}): must be a number from 0 to 100",
+        ),
+        (
+            "coverage_target = -5",
+            "coverage_target = -5 in [tool.phasegate] ({f}): must be a number from 0 to 100",
+        ),
+        (
+            'coverage_baseline = "70%"',
+            'coverage_baseline = "70%" in [tool.phasegate] ({f}): must be a number from 0 to 100',
+        ),
+        (
+            "file_min_coverage = nan",
+            "file_min_coverage = nan in [tool.phasegate] ({f}): must be a number from 0 to 100",
+        ),
+        (
+            "min_increase = -1",
+            "min_increase = -1 in [tool.phasegate] ({f}): "
+            "must be a number >= 0 (percentage points)",
+        ),
         # durations
-        ('max_duration = "soon"', 'max_duration = "soon" in [tool.phasegate] ({f}): must be a '
-         'number of seconds > 0 or a string like "90s", "60m", "2h"'),
-        ("max_duration = 0", "max_duration = 0 in [tool.phasegate] ({f}): must be a number of "
-                             'seconds > 0 or a string like "90s", "60m", "2h"'),
-        ('rerun_budget = "5 minutes"', 'rerun_budget = "5 minutes" in [tool.phasegate] ({f}): '
-         'must be a number of seconds > 0 or a string like "90s", "60m", "2h"'),
+        (
+            'max_duration = "soon"',
+            'max_duration = "soon" in [tool.phasegate] ({f}): must be a '
+            'number of seconds > 0 or a string like "90s", "60m", "2h"',
+        ),
+        (
+            "max_duration = 0",
+            "max_duration = 0 in [tool.phasegate] ({f}): must be a number of "
+            'seconds > 0 or a string like "90s", "60m", "2h"',
+        ),
+        (
+            'rerun_budget = "5 minutes"',
+            'rerun_budget = "5 minutes" in [tool.phasegate] ({f}): '
+            'must be a number of seconds > 0 or a string like "90s", "60m", "2h"',
+        ),
         # lists, strings and choices
-        ('tests = "tests"', 'tests = "tests" in [tool.phasegate] ({f}): must be a list of '
-                            'strings, e.g. ["tests"]'),
-        ("pytest_args = [1]", "pytest_args = [1] in [tool.phasegate] ({f}): must be a list of "
-                              'strings, e.g. ["tests"]'),
-        ("source = [true]", "source = [true] in [tool.phasegate] ({f}): must be a list of "
-                            'strings, e.g. ["tests"]'),
-        ('install = "-e ."', 'install = "-e ." in [tool.phasegate] ({f}): must be a list of '
-                             'strings, e.g. ["tests"]'),
-        ('files = "*.py"', 'files = "*.py" in [tool.phasegate] ({f}): must be a list of '
-                           'strings, e.g. ["tests"]'),
-        ('venv = "conda"', 'venv = "conda" in [tool.phasegate] ({f}): must be one of auto, '
-                           "uv, virtualenv, none"),
-        ('orders = ["sideways"]', 'orders = ["sideways"] in [tool.phasegate] ({f}): must list '
-                                  "orders from file, reverse, shuffle"),
+        (
+            'tests = "tests"',
+            'tests = "tests" in [tool.phasegate] ({f}): must be a list of strings, e.g. ["tests"]',
+        ),
+        (
+            "pytest_args = [1]",
+            "pytest_args = [1] in [tool.phasegate] ({f}): must be a list of "
+            'strings, e.g. ["tests"]',
+        ),
+        (
+            "source = [true]",
+            'source = [true] in [tool.phasegate] ({f}): must be a list of strings, e.g. ["tests"]',
+        ),
+        (
+            'install = "-e ."',
+            'install = "-e ." in [tool.phasegate] ({f}): must be a list of strings, e.g. ["tests"]',
+        ),
+        (
+            'files = "*.py"',
+            'files = "*.py" in [tool.phasegate] ({f}): must be a list of strings, e.g. ["tests"]',
+        ),
+        (
+            'venv = "conda"',
+            'venv = "conda" in [tool.phasegate] ({f}): must be one of auto, uv, virtualenv, none',
+        ),
+        (
+            'orders = ["sideways"]',
+            'orders = ["sideways"] in [tool.phasegate] ({f}): must list '
+            "orders from file, reverse, shuffle",
+        ),
         ('phase = ""', 'phase = "" in [tool.phasegate] ({f}): must be a non-empty string'),
-        ("reports_dir = 3", "reports_dir = 3 in [tool.phasegate] ({f}): must be a non-empty "
-                            "string"),
+        (
+            "reports_dir = 3",
+            "reports_dir = 3 in [tool.phasegate] ({f}): must be a non-empty string",
+        ),
         ("trending = []", "trending = [] in [tool.phasegate] ({f}): must be a non-empty string"),
         ("summary = 1", "summary = 1 in [tool.phasegate] ({f}): must be a non-empty string"),
         ("base_ref = 7", "base_ref = 7 in [tool.phasegate] ({f}): must be a non-empty string"),
         # keys and folders
         ("run = 3", "unknown key run in [tool.phasegate] ({f}); did you mean runs?"),
         ("colour = 1", "unknown key colour in [tool.phasegate] ({f})"),
-        ('pythonpath = ["backend"]', 'pythonpath entry "backend" in [tool.phasegate]: no such '
-                                     "folder under {root}"),
+        (
+            'pythonpath = ["backend"]',
+            'pythonpath entry "backend" in [tool.phasegate]: no such folder under {root}',
+        ),
     ],
 )
 def test_bad_values_get_one_clear_line(tmp_path: Path, body: str, message: str) -> None:
@@ -120,7 +161,8 @@ def test_bad_values_get_one_clear_line(tmp_path: Path, body: str, message: str) 
 
 def test_every_option_has_a_bad_value_case() -> None:
     cases = " ".join(
-        str(p) for p in test_bad_values_get_one_clear_line.pytestmark[0].args[1]  # type: ignore[attr-defined]
+        str(p)
+        for p in test_bad_values_get_one_clear_line.pytestmark[0].args[1]  # type: ignore[attr-defined]
     )
     untested = [o.name for o in OPTIONS if f"'{o.name} =" not in cases]
     assert untested == []
@@ -130,8 +172,10 @@ def test_every_option_has_a_bad_value_case() -> None:
     ("env", "message"),
     [
         ({"PHASEGATE_RUNS": "0"}, 'PHASEGATE_RUNS="0": must be an integer >= 1'),
-        ({"PHASEGATE_MIN_PASS_RATE": "high"},
-         'PHASEGATE_MIN_PASS_RATE="high": must be a number from 0 to 100'),
+        (
+            {"PHASEGATE_MIN_PASS_RATE": "high"},
+            'PHASEGATE_MIN_PASS_RATE="high": must be a number from 0 to 100',
+        ),
     ],
 )
 def test_bad_environment_values(tmp_path: Path, env: dict[str, str], message: str) -> None:

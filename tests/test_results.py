@@ -8,30 +8,70 @@ from tasks.results import format_counts, merge_reports, normalise_counts, pass_r
 
 
 def rep(nodeid: str, when: str, outcome: str, category: str, **extra: Any) -> dict[str, Any]:
-    return {"nodeid": nodeid, "when": when, "outcome": outcome, "category": category,
-            "duration": 0.25, **extra}
+    return {
+        "nodeid": nodeid,
+        "when": when,
+        "outcome": outcome,
+        "category": category,
+        "duration": 0.25,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
     ("reports", "outcome", "when"),
     [
         # plain outcomes: setup and teardown passing say nothing
-        ([rep("t", "setup", "passed", ""), rep("t", "call", "passed", "passed"),
-          rep("t", "teardown", "passed", "")], "passed", "call"),
-        ([rep("t", "setup", "passed", ""), rep("t", "call", "failed", "failed"),
-          rep("t", "teardown", "passed", "")], "failed", "call"),
+        (
+            [
+                rep("t", "setup", "passed", ""),
+                rep("t", "call", "passed", "passed"),
+                rep("t", "teardown", "passed", ""),
+            ],
+            "passed",
+            "call",
+        ),
+        (
+            [
+                rep("t", "setup", "passed", ""),
+                rep("t", "call", "failed", "failed"),
+                rep("t", "teardown", "passed", ""),
+            ],
+            "failed",
+            "call",
+        ),
         # a fixture error is an error, not a failure
-        ([rep("t", "setup", "failed", "error"), rep("t", "teardown", "passed", "")],
-         "error", "setup"),
+        (
+            [rep("t", "setup", "failed", "error"), rep("t", "teardown", "passed", "")],
+            "error",
+            "setup",
+        ),
         # passed in call, broke in teardown: the test is an error
-        ([rep("t", "setup", "passed", ""), rep("t", "call", "passed", "passed"),
-          rep("t", "teardown", "failed", "error")], "error", "teardown"),
+        (
+            [
+                rep("t", "setup", "passed", ""),
+                rep("t", "call", "passed", "passed"),
+                rep("t", "teardown", "failed", "error"),
+            ],
+            "error",
+            "teardown",
+        ),
         # failed in call and in teardown: the record explains the call failure
-        ([rep("t", "setup", "passed", ""), rep("t", "call", "failed", "failed"),
-          rep("t", "teardown", "failed", "error")], "failed", "call"),
+        (
+            [
+                rep("t", "setup", "passed", ""),
+                rep("t", "call", "failed", "failed"),
+                rep("t", "teardown", "failed", "error"),
+            ],
+            "failed",
+            "call",
+        ),
         # skips and xfail as pytest categorises them
-        ([rep("t", "setup", "skipped", "skipped"), rep("t", "teardown", "passed", "")],
-         "skipped", "setup"),
+        (
+            [rep("t", "setup", "skipped", "skipped"), rep("t", "teardown", "passed", "")],
+            "skipped",
+            "setup",
+        ),
         ([rep("t", "call", "skipped", "xfailed")], "xfailed", "call"),
         ([rep("t", "call", "passed", "xpassed")], "xpassed", "call"),
         # strict xpass: pytest itself calls it failed
@@ -49,8 +89,9 @@ def test_merge_reports(reports: list[dict[str, Any]], outcome: str, when: str) -
 
 
 def test_merge_keeps_run_order() -> None:
-    records = merge_reports([rep("b", "call", "passed", "passed"),
-                             rep("a", "call", "passed", "passed")])
+    records = merge_reports(
+        [rep("b", "call", "passed", "passed"), rep("a", "call", "passed", "passed")]
+    )
     assert [r.nodeid for r in records] == ["b", "a"]
 
 
@@ -70,8 +111,15 @@ def test_pass_rate(counts: dict[str, int], rate: float | None) -> None:
 
 def test_counts_keep_plugin_categories() -> None:
     counts = normalise_counts({"passed": 2, "rerun": 1, "deselected": 4, "warnings": 3})
-    assert counts == {"passed": 2, "failed": 0, "error": 0, "skipped": 0, "xfailed": 0,
-                      "xpassed": 0, "rerun": 1}
+    assert counts == {
+        "passed": 2,
+        "failed": 0,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+        "rerun": 1,
+    }
 
 
 @pytest.mark.parametrize(

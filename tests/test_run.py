@@ -23,7 +23,10 @@ def pytest_own_counts(project: Path, *args: str) -> dict[str, int]:
     """What a plain pytest run reports, parsed by pytest's own summary-line parser."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=project, capture_output=True, text=True, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     nouns = RunResult.parse_summary_nouns(done.stdout.splitlines())
     return {("error" if k == "errors" else k): v for k, v in nouns.items() if k != "warnings"}
@@ -39,8 +42,14 @@ def test_counts_equal_pytests_own(sample: Sample) -> None:
     # --continue-on-collection-errors: the broken module must not hide the rest.
     expected = pytest_own_counts(project, "--continue-on-collection-errors", "tests")
     assert nonzero(data["counts"]) == expected
-    assert expected == {"passed": 2, "failed": 2, "error": 2, "skipped": 1, "xfailed": 1,
-                        "xpassed": 1}
+    assert expected == {
+        "passed": 2,
+        "failed": 2,
+        "error": 2,
+        "skipped": 1,
+        "xfailed": 1,
+        "xpassed": 1,
+    }
 
 
 def test_every_outcome_is_recorded_per_test(sample: Sample) -> None:

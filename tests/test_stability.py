@@ -28,13 +28,18 @@ def test_counter_file_flake_is_found_and_gated(sample: Sample) -> None:
     config = load_config(project, cli={"seed": "7"})
     run_step(config, PYTHON, Console(quiet=True))
     data = stability_step(config, PYTHON, Console(quiet=True))
-    assert data["flaky"] == [{
-        "nodeid": "tests/test_flaky.py::test_fails_the_first_time",
-        "outcomes": ["failed", "passed", "passed"],
-    }]
+    assert data["flaky"] == [
+        {
+            "nodeid": "tests/test_flaky.py::test_fails_the_first_time",
+            "outcomes": ["failed", "passed", "passed"],
+        }
+    ]
     assert [r["pass_rate"] for r in data["runs"]] == [50.0, 100.0, 100.0]
     assert [(r["order"], r["seed"]) for r in data["runs"]] == [
-        ("file", None), ("reverse", None), ("shuffle", 7)]
+        ("file", None),
+        ("reverse", None),
+        ("shuffle", 7),
+    ]
     gates = {g["name"]: g["status"] for g in data["gates"]}
     assert gates["flaky tests"] == "fail"
     assert gates["pass rate, run 1 (file)"] == "fail"
@@ -114,4 +119,5 @@ def test_outcomes_by_test_keeps_tests_missing_from_a_run() -> None:
 def test_what_clean_runs_prove() -> None:
     assert clean_run_bound(3) == pytest.approx(63.16, abs=0.01)
     assert what_runs_prove(3).startswith(
-        "3 clean runs bound a test's failure rate below 63% at 95% confidence")
+        "3 clean runs bound a test's failure rate below 63% at 95% confidence"
+    )

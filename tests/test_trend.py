@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -51,8 +50,7 @@ def test_round_trip(tmp_path: Path) -> None:
         ('{"format": 99, "phases": []}', "format 99 was written by a newer phasegate"),
     ],
 )
-def test_bad_history_is_refused_and_left_untouched(tmp_path: Path, text: str,
-                                                   message: str) -> None:
+def test_bad_history_is_refused_and_left_untouched(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "trending.json"
     path.write_text(text)
     with pytest.raises(HistoryError, match=message.replace("[", r"\[").replace("(", r"\(")):
@@ -74,10 +72,11 @@ def test_a_killed_writer_leaves_the_old_file_whole(tmp_path: Path) -> None:
         from tasks.trend import save_history
         save_history(Path({str(path)!r}), [{{"phase": "02", "coverage": 1.0}}] * 1000)
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parent.parent, check=False
+    )
     assert done.returncode == -9
     assert path.read_text() == before
     assert load_history(path) == [entry("01", 50.0)]
-    leftovers = [p for p in os.listdir(path.parent) if p != "trending.json"]
+    leftovers = [p.name for p in path.parent.iterdir() if p.name != "trending.json"]
     assert len(leftovers) == 1 and leftovers[0].endswith(".tmp")  # never read as history

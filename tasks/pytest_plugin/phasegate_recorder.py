@@ -27,9 +27,19 @@ def _is_worker(config):
     return hasattr(config, "workerinput")
 
 
+def _path(filename):
+    # "<frozen os>", "<string>": not files; abspath would put them inside the project.
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
+def _path(filename):
+    # "<frozen os>", "<string>": not files; abspath would put them inside the project.
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
 def _frames(tb):
     return [
-        {"path": os.path.abspath(f.filename), "lineno": f.lineno, "function": f.name}
+        {"path": _path(f.filename), "lineno": f.lineno, "function": f.name}
         for f in traceback.extract_tb(tb)
     ]
 

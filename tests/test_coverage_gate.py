@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.coverage_gate import (
+    coverage_step,
+    floor_gates,
+    increase_gate,
+    precision_of,
+    target_gate,
+)
+from tasks.run import run_step
+from tasks.trend import load_history
+
+Sample = Callable[[str], Path]
+PYTHON = Path(sys.executable)
+
+
+@pytest.mark.parametrize(
+    ("total", "target", "precision", "status"),
+    [
+        # coverage.py's own fail_under table: the gate agrees with what the report shows
+        (69.66, 70, 0, "pass"),  # shown as "70%"
+        (69.4, 70, 0, "fail"),  # shown as "69%"
+        (69.66, 70, 2, "fail"),  # shown as "69.66%"
+        (70.0, 70, 2, "pass"),
+        (99.999, 100, 2, "fail"),  # 100 means 100
+        (100.0, 100, 0, "pass"),
+        (69.99, 69.99, 2, "pass"),
+        (69.987, 69.99, 1, "pass"),  # a target with more decimals implies more precision
+        (0.0, 0, 0, "pass"),
+    ],
+)
+def test_target_gate_rounds_like_coverage(
+    total: float, target: float, precision: int, status: str
+) -> None:
+    assert target_gate("t", total, target, precision, "total").status == status
+
+
+def test_target_not_set_is_not_applicable() -> None:
+    gate = target_gate("coverage target", 50.0, None, 0, "total")
+    assert (gate.status, gate.target) == ("n/a", "not set")
+
+
+@pytest.mark.parametrize(
+    ("increase", "minimum", "status"),
+    [
+        (-0.004, 0.0, "pass"),  # "decreased by 0.00" never fails
+        (-0.006, 0.0, "fail"),
+        (2.0, 2.0, "pass"),
+        (1.996, 2.0, "pass"),
+        (1.99, 2.0, "fail"),
+        (None, 1.0, "fail"),  # no baseline: fail closed
+        (5.0, None, "n/a"),
+    ],
+)
+def test_increase_gate(increase: float | None, minimum: float | None, status: str) -> None:
+    assert increase_gate(increase, minimum, "phase 01").status == status
+
+
+@pytest.mark.parametrize(("display", "precision"), [("70", 0), ("69.66", 2), ("100.0", 1)])
+def test_precision_is_read_from_coverages_display(display: str, precision: int) -> None:
+    assert precision_of(display) == precision
+
+
+def test_file_floors() -> None:
+    rows = [
+        {"file": "pkg/a.py", "percent": 95.0, "display": "95"},
+        {"file": "pkg/b.py", "percent": 60.0, "display": "60"},
+        {"file": "other/c.py", "percent": 10.0, "display": "10"},
+    ]
+    [gate] = floor_gates(rows, 80.0, ["pkg/*"], 0)
+    assert (gate.status, gate.actual) == ("fail", "1/2 meet it")
+    assert gate.detail == "below the floor: pkg/b.py 60%"
+    [gate] = floor_gates(rows, 80.0, ["pkg/a.py"], 0)
+    assert gate.status == "pass"
+    [gate] = floor_gates(rows, 80.0, ["nothing/*"], 0)
+    assert (gate.status, gate.detail) == ("fail", "no measured file matches files = ['nothing/*']")
+    assert floor_gates(rows, None, [], 0) == []
+
+
+def test_total_equals_coverage_reports_own(sample: Sample) -> None:
+    project = sample("basic")
+    config = load_config(project, cli={"coverage_target": "80"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    reports = project / "reports/phasegate/coverage"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "report",
+            "--format=total",
+            f"--data-file={reports}/.coverage",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert data["display"] == done.stdout.strip() + "%"
+    gate = next(g for g in data["gates"] if g["name"] == "coverage target")
+    assert (gate["actual"], gate["status"]) == ("62%", "fail")  # unused() never runs: 5 of 8
+    assert (
+        json.loads((reports / "coverage.json").read_text())["totals"]["percent_covered"]
+        == data["total"]
+    )
+
+
+def test_history_rerun_replaces_the_phase(sample: Sample) -> None:
+    project = sample("quiet")
+    config = load_config(project)
+    for _ in range(2):
+        run_step(config, PYTHON, Console(quiet=True))
+        coverage_step(config, PYTHON, Console(quiet=True))
+    history = load_history(project / "reports/phasegate/trending.json")
+    assert [h["phase"] for h in history] == ["current"]
+    assert history[0]["tests_total"] == 4
+    assert history[0]["core"] == "ctrace"
+
+
+def test_increase_over_the_previous_phase(sample: Sample) -> None:
+    project = sample("quiet")
+    trending = project / "reports/phasegate/trending.json"
+    trending.parent.mkdir(parents=True)
+    trending.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "phases": [
+                    {"phase": "00-start", "coverage": 99.0, "core": "ctrace", "branch": False}
+                ],
+            }
+        )
+    )
+    config = load_config(project, cli={"phase": "01-next", "min_increase": "0"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    assert data["baseline_note"] == "phase 00-start"
+    assert data["increase"] == pytest.approx(1.0)
+    assert [h["phase"] for h in load_history(trending)] == ["00-start", "01-next"]
+
+
+def test_empty_coverage_data_fails_closed(sample: Sample) -> None:
+    project = sample("quiet")
+    (project / "elsewhere").mkdir()
+    (project / "elsewhere/__init__.py").write_text("")
+    config = load_config(project, cli={"source": "elsewhere"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    statuses = {g["name"]: g["status"] for g in data["gates"]}
+    assert statuses["coverage data"] == "fail"

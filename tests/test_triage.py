@@ -1,0 +1,230 @@
+"""Triage on a project with one planted failure of each kind, in a real git history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import commit_all, write_files
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.run import run_step
+from tasks.stability import stability_step
+from tasks.triage import triage_step
+
+PYTHON = Path(sys.executable)
+
+BASE = {
+    "pyproject.toml": """
+        [tool.phasegate]
+        venv = "none"
+        runs = 3
+        orders = ["file", "file"]
+    """,
+    "shop/__init__.py": "",
+    "shop/pricing.py": """
+        def total(prices):
+            return sum(prices)
+
+
+        def average(prices):
+            return total(prices) / len(prices)
+
+
+        def with_vat(amount):
+            return round(amount * 1.2, 2)
+    """,
+    "shop/settings.py": """
+        import os
+
+
+        def api_token():
+            return os.environ["SHOP_API_TOKEN_FOR_TESTS"]
+    """,
+    "tests/conftest.py": """
+        import pytest
+
+
+        @pytest.fixture
+        def basket():
+            return [1, 2, 3]
+    """,
+    "tests/test_vat.py": """
+        from shop.pricing import with_vat
+
+
+        def test_with_vat():
+            assert with_vat(10) == 12.0
+    """,
+}
+PHASE = {
+    # production regression: the code changed, its old test did not
+    "shop/pricing.py": """
+        def total(prices):
+            return sum(prices)
+
+
+        def average(prices):
+            return total(prices) / len(prices)
+
+
+        def with_vat(amount):
+            return round(amount * 1.25, 2)
+    """,
+    "tests/test_new.py": """
+        import socket
+        from unittest import mock
+
+        import pytest
+
+        from shop.pricing import average, total
+        from shop.settings import api_token
+
+
+        def test_total_expectation_wrong(basket):
+            assert total(basket) == 7
+
+
+        def test_average_of_nothing():
+            average([])
+
+
+        def test_fixture_typo(baskett):
+            pass
+
+
+        def test_patches_a_missing_name():
+            with mock.patch("shop.pricing.totl"):
+                pass
+
+
+        def test_needs_a_token():
+            assert api_token()
+
+
+        def test_needs_a_server():
+            socket.create_connection(("127.0.0.1", 9), timeout=1)
+
+
+        def test_calls_api_wrongly():
+            total(1, 2, 3)
+    """,
+    "tests/test_imports.py": """
+        from shop.pricing import discount
+
+
+        def test_discount():
+            assert discount(10) == 9
+    """,
+    "tests/test_thirdparty.py": """
+        import no_such_thirdparty_lib
+
+
+        def test_uses_it():
+            pass
+    """,
+    "tests/test_flaky.py": """
+        from pathlib import Path
+
+        COUNTER = Path(__file__).parent.parent / "counter.txt"
+
+
+        def test_flaky():
+            count = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+            COUNTER.write_text(str(count))
+            assert count != 2, "fails on its second run only"
+    """,
+}
+EXPECTED = {
+    "tests/test_vat.py::test_with_vat": "production",
+    "tests/test_new.py::test_total_expectation_wrong": "test",
+    "tests/test_new.py::test_average_of_nothing": "production",
+    "tests/test_new.py::test_fixture_typo": "test",
+    "tests/test_new.py::test_patches_a_missing_name": "test",
+    "tests/test_new.py::test_needs_a_token": "environment",
+    "tests/test_new.py::test_needs_a_server": "environment",
+    "tests/test_new.py::test_calls_api_wrongly": "test",
+    "tests/test_imports.py": "test",
+    "tests/test_thirdparty.py": "environment",
+    "tests/test_flaky.py::test_flaky": "flaky",
+}
+
+
+@pytest.fixture(scope="module")
+def triaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = tmp_path_factory.mktemp("shop")
+    base = commit_all(write_files(project, BASE), "shop with one test")
+    commit_all(write_files(project, PHASE), "phase: new tests, vat change")
+    config = load_config(project, cli={"base_ref": base}, env={})
+    console = Console(quiet=True)
+    run_step(config, PYTHON, console)
+    stability_step(config, PYTHON, console)
+    data = triage_step(config, PYTHON, console)
+    data["project"] = project
+    return data
+
+
+def verdicts(triaged: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["nodeid"]: f for f in triaged["failures"]}
+
+
+@pytest.mark.parametrize(("nodeid", "category"), sorted(EXPECTED.items()))
+def test_category(triaged: dict[str, Any], nodeid: str, category: str) -> None:
+    assert verdicts(triaged)[nodeid]["category"] == category
+
+
+def test_nothing_else_failed(triaged: dict[str, Any]) -> None:
+    assert set(verdicts(triaged)) == set(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "fix"),
+    [
+        ("tests/test_new.py::test_fixture_typo", "use an existing fixture: basket"),
+        (
+            "tests/test_new.py::test_patches_a_missing_name",
+            "patch an existing name: shop.pricing.total",
+        ),
+        (
+            "tests/test_new.py::test_needs_a_token",
+            "set SHOP_API_TOKEN_FOR_TESTS in the test environment (CI settings or "
+            "monkeypatch.setenv)",
+        ),
+        ("tests/test_thirdparty.py", "install no_such_thirdparty_lib in the test environment"),
+        ("tests/test_imports.py", "import a name shop.pricing defines"),
+    ],
+)
+def test_proposed_fix(triaged: dict[str, Any], nodeid: str, fix: str) -> None:
+    assert verdicts(triaged)[nodeid]["fix"].startswith(fix)
+
+
+def test_evidence_is_sentences_a_developer_can_check(triaged: dict[str, Any]) -> None:
+    found = verdicts(triaged)
+    assert (
+        "ZeroDivisionError was raised at shop/pricing.py:6 in average(), which is "
+        "production code" in found["tests/test_new.py::test_average_of_nothing"]["evidence"]
+    )
+    regression = found["tests/test_vat.py::test_with_vat"]
+    assert regression["confidence"] == "medium"
+    assert "shop/pricing.py" in regression["reason"] and "the test did not" in regression["reason"]
+    wrong = found["tests/test_new.py::test_total_expectation_wrong"]
+    assert wrong["reason"].startswith("the test changed since the base;")
+    never = found["tests/test_imports.py"]
+    assert "git history of shop/pricing.py never had 'discount'" in never["evidence"]
+
+
+def test_repro_commands_run_one_test(triaged: dict[str, Any]) -> None:
+    found = verdicts(triaged)
+    assert found["tests/test_new.py::test_fixture_typo"]["repro"] == (
+        "python -m pytest -p no:randomly tests/test_new.py::test_fixture_typo"
+    )
+
+
+def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
+    text = (triaged["project"] / "reports/phasegate/failures.txt").read_text()
+    assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
+    assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
+    assert triaged["by_category"] == {"test": 5, "production": 2, "flaky": 1, "environment": 3}
