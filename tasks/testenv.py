@@ -40,18 +40,28 @@ def env_dir(config: PhaseConfig) -> Path:
     return config.project / ".nox" / "phasegate"
 
 
+def _is_installable(project: Path) -> bool:
+    """A setup.py/setup.cfg, or a pyproject.toml that declares a project or a build system."""
+    if (project / "setup.py").is_file() or (project / "setup.cfg").is_file():
+        return True
+    pyproject = project / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    return "project" in data or "build-system" in data
+
+
 def detect_install(project: Path) -> list[str]:
     """pip arguments that install the project and its test dependencies."""
     args: list[str] = []
-    pyproject = project / "pyproject.toml"
-    if any((project / name).is_file() for name in PACKAGING_FILES):
-        target = "."
+    if _is_installable(project):
         extras: dict[str, object] = {}
+        pyproject = project / "pyproject.toml"
         if pyproject.is_file():
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             extras = data.get("project", {}).get("optional-dependencies", {}) or {}
         extra = next((e for e in TEST_EXTRAS if e in extras), None)
-        args += ["-e", f"{target}[{extra}]" if extra else target]
+        args += ["-e", f".[{extra}]" if extra else "."]
     elif (project / "requirements.txt").is_file():
         args += ["-r", "requirements.txt"]
     for name in TEST_REQUIREMENTS:
@@ -120,8 +130,10 @@ def ensure_env(config: PhaseConfig, console: Console) -> Path:
             pass
     console.step(f"installing the project into {venv} ({backend}): pip install {' '.join(args)}")
     stamp_file.unlink(missing_ok=True)
-    log = config.reports_dir / "install.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    # The log lives beside the environment: a new folder in the project root could change
+    # what setuptools' automatic package discovery finds in a flat layout.
+    venv.mkdir(parents=True, exist_ok=True)
+    log = venv.parent / "phasegate-install.log"
     if backend == "uv":
         create = [*_uv(), "venv", "--allow-existing", "--python", sys.executable, str(venv)]
         install = [*_uv(), "pip", "install", "--python", str(python)]

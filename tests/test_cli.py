@@ -1,0 +1,89 @@
+"""`phasegate` end to end: exit codes, messages, artifacts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tasks.cli import main
+
+Sample = Callable[[str], Path]
+
+
+def test_validate_passes_with_exit_0(sample: Sample, capsys: pytest.CaptureFixture[str]) -> None:
+    project = sample("quiet")
+    assert main(["--project", str(project), "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "phasegate > stability: run 2/2, order reverse" in out
+    assert "phase current: all gates pass" in out
+    gates = json.loads((project / "reports/phasegate/gates.json").read_text())
+    assert gates["passed"] is True
+    summary = (project / "reports/phasegate/PHASE-SUMMARY.md").read_text()
+    assert "| Pass rate (run 1)  | 100.00%" in summary
+
+
+def test_validate_with_failures_exits_1_and_still_writes_the_summary(sample: Sample) -> None:
+    project = sample("basic")
+    assert main(["validate", "--project", str(project), "--runs", "1"]) == 1
+    summary = (project / "reports/phasegate/PHASE-SUMMARY.md").read_text()
+    assert "status: failed" in summary
+    assert "4 root causes (4 failures and errors)" in summary
+
+
+def test_bad_config_exits_2_with_one_line_and_writes_nothing(
+    sample: Sample, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = sample("quiet")
+    assert main(["--project", str(project), "validate", "--runs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "phasegate: error: --runs \"0\": must be an integer >= 1\n"
+    assert not (project / "reports").exists()
+
+
+def test_no_tests_exits_2(sample: Sample, capsys: pytest.CaptureFixture[str]) -> None:
+    project = sample("empty")
+    assert main(["--project", str(project), "validate"]) == 2
+    assert "no tests collected from tests = [tests]" in capsys.readouterr().err
+
+
+def test_all_skipped_fails_the_pass_rate_gate(sample: Sample) -> None:
+    project = sample("allskipped")
+    assert main(["--project", str(project), "validate"]) == 1
+    gates = json.loads((project / "reports/phasegate/gates.json").read_text())["gates"]
+    rate = next(g for g in gates if g["name"].startswith("pass rate"))
+    assert (rate["actual"], rate["status"]) == ("n/a", "fail")
+
+
+def test_a_step_without_its_input_names_the_step_to_run(
+    sample: Sample, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = sample("quiet")
+    assert main(["--project", str(project), "coverage"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("phasegate: error: ")
+    assert "run.json not found: run `phasegate run` (or `nox -s run`) first" in err
+
+
+def test_run_alone_fails_like_pytest_on_a_failed_test(sample: Sample) -> None:
+    assert main(["run", "--project", str(sample("basic"))]) == 1
+    assert main(["run", "--project", str(sample("quiet"))]) == 0
+
+
+def test_unknown_step_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["deploy"])
+    assert caught.value.code == 2
+    assert "invalid choice: 'deploy'" in capsys.readouterr().err
+
+
+def test_console_script_and_module_entry_point(sample: Sample) -> None:
+    project = sample("monorepo")
+    done = subprocess.run([sys.executable, "-m", "tasks", "validate"], cwd=project,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project / "reports/phasegate/PHASE-SUMMARY.md").is_file()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.testenv import detect_install, ensure_env
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pyproject.toml": "[project]\nname = 'x'\n"}, ["-e", "."]),
+        (
+            {"pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\n"
+                               "tests = ['pytest']\n"},
+            ["-e", ".[tests]"],
+        ),
+        ({"setup.py": "", "requirements-dev.txt": ""}, ["-e", ".", "-r", "requirements-dev.txt"]),
+        # a pyproject.toml that only configures tools is not a package
+        ({"pyproject.toml": "[tool.pytest.ini_options]\n", "requirements.txt": ""},
+         ["-r", "requirements.txt"]),
+        ({"requirements.txt": "", "test-requirements.txt": ""},
+         ["-r", "requirements.txt", "-r", "test-requirements.txt"]),
+        ({}, []),
+    ],
+)
+def test_detect_install(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
+    assert detect_install(write_files(tmp_path, files)) == expected
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH and the package index")
+def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path) -> None:
+    project = write_files(tmp_path / "proj", {
+        "pyproject.toml": """
+            [project]
+            name = "tinyproj"
+            version = "0.1"
+            [build-system]
+            requires = ["setuptools"]
+            build-backend = "setuptools.build_meta"
+            [tool.phasegate]
+            venv = "uv"
+        """,
+        "tinyproj/__init__.py": "VALUE = 1\n",
+    })
+    config = load_config(project, env={})
+    python = ensure_env(config, Console(quiet=True))
+    assert python == project / ".nox/phasegate/bin/python"
+    done = subprocess.run([str(python), "-c", "import tinyproj, pytest_cov; print('ok')"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "ok"
+    stamp = (project / ".nox/phasegate/phasegate-install.json").stat().st_mtime_ns
+    assert ensure_env(config, Console(quiet=True)) == python  # no reinstall
+    assert (project / ".nox/phasegate/phasegate-install.json").stat().st_mtime_ns == stamp
