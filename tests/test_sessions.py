@@ -47,7 +47,7 @@ def test_a_failing_gate_fails_the_named_session_only(sample: Sample) -> None:
     # coverage was named and fails on its own gate.
     assert done.returncode == 1
     assert "Session run was successful" in done.stderr
-    assert "Session coverage failed" in done.stderr
+    assert "Session coverage aborted: step coverage: a quality gate failed" in done.stderr
 
 
 def test_bad_config_keeps_the_usage_exit_code(sample: Sample) -> None:
