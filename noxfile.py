@@ -29,5 +29,5 @@ def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on tasks/ and noxfile.py."""
     session.install("-e", ".[dev]")
     session.run("ruff", "check", "tasks", "noxfile.py", "tests", "benchmarks")
-    session.run("ruff", "format", "--check", "--diff", "tasks", "noxfile.py")
+    session.run("ruff", "format", "--check", "tasks", "noxfile.py", "tests", "benchmarks")
     session.run("mypy")

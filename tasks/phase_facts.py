@@ -37,7 +37,7 @@ def count_fixes(subjects: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def test_names(source: str) -> set[str]:
+def defined_tests(source: str) -> set[str]:
     """Test functions a module defines: "test_x" and "TestClass::test_x"."""
     try:
         tree = ast.parse(source)
@@ -75,7 +75,7 @@ def tests_created(project: Path, base: str | None, nodeids: Iterable[str]) -> in
             continue  # a module that failed to collect is not a test
         if path not in known:
             old = gitinfo.show_file(project, base, project / path)
-            known[path] = test_names(old) if old is not None else set()
+            known[path] = defined_tests(old) if old is not None else set()
         created += name not in known[path]
     return created
 
