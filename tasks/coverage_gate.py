@@ -16,12 +16,12 @@ from typing import Any
 
 from coverage.results import should_fail_under
 
-from tasks import gitinfo
+from tasks import coverage_reports, gitinfo
 from tasks.artifacts import Artifacts, read_json, write_json
 from tasks.base import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.errors import ConfigError, MissingArtifactError
+from tasks.errors import ConfigError, MissingArtifactError, PhaseError
 from tasks.gates import FAIL, NOT_APPLICABLE, PASS, Gate
 from tasks.impact import files_by_test
 from tasks.layout import project_layout
@@ -178,7 +178,13 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
     run = load_run(config)
     if run.get("coverage") is None:
         raise ConfigError(f"the run measured no coverage: {run.get('coverage_note')}")
+    error = coverage_reports.wait(arts, config.project)
+    if error is not None:
+        raise PhaseError(f"coverage could not report on {arts.coverage_data}: {error}")
     report = load_report(arts.coverage_report_json)
+    text = arts.coverage_dir / "report.txt"
+    if text.is_file():
+        console.write(text.read_text(encoding="utf-8").rstrip())
     totals = report.get("totals", {})
     rows = file_rows(report, config.project)
     gates: list[Gate] = []

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tasks import coverage_reports
 from tasks.artifacts import Artifacts, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -35,10 +36,17 @@ ORDER = tuple(STEPS)
 RUNS_PYTEST = frozenset({"run", "stability"})
 
 
-def run_step_named(name: str, config: PhaseConfig, console: Console) -> dict[str, Any]:
+def run_step_named(
+    name: str, config: PhaseConfig, console: Console, *, settle: bool = True
+) -> dict[str, Any]:
+    """Run one step. `settle`: wait for work the step left in the background (the coverage
+    reports of `run`); a chain passes False so that work overlaps the next step."""
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
-    return STEPS[name](config, python, console)
+    data = STEPS[name](config, python, console)
+    if settle and name == "run" and data.get("coverage"):
+        coverage_reports.wait(Artifacts(config.reports_dir), config.project)
+    return data
 
 
 def step_exit_code(name: str, data: dict[str, Any]) -> ExitCode:
@@ -82,5 +90,5 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
 def validate(config: PhaseConfig, console: Console) -> ExitCode:
     """Every step in order, then the gates."""
     for name in ORDER:
-        run_step_named(name, config, console)
+        run_step_named(name, config, console, settle=False)
     return finish(config, console)

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tasks import coverage_reports
 from tasks.artifacts import Artifacts, read_json, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -47,8 +48,6 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         coverage = CoverageSpec(
             sources=tuple(sources),
             data_file=arts.coverage_data,
-            json_report=arts.coverage_report_json,
-            html_report=arts.coverage_html,
         )
     measured = ", ".join(sources) if sources else "as the project's coverage config says"
     console.step(
@@ -70,6 +69,8 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         console,
     )
     record = check_ran(result, config, arts.run_log)
+    if coverage is not None and coverage.data_file.is_file():
+        coverage_reports.start(arts, config.project)
     tests, counts = summarise_record(record)
     data: dict[str, Any] = {
         "run_id": uuid.uuid4().hex,
@@ -92,8 +93,8 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         data["coverage"] = {
             "sources": list(coverage.sources),
             "data_file": str(coverage.data_file),
-            "json_report": str(coverage.json_report),
-            "html_report": str(coverage.html_report),
+            "json_report": str(arts.coverage_report_json),
+            "html_report": str(arts.coverage_html),
             "contexts": coverage.contexts,
             "core": "ctrace" if coverage.contexts else "default",
         }

@@ -40,8 +40,6 @@ class CoverageSpec:
 
     sources: tuple[str, ...]  # empty: the project's own coverage config says what to measure
     data_file: Path
-    json_report: Path
-    html_report: Path
     contexts: bool = True
 
 
@@ -77,11 +75,8 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
     cov = inv.coverage
     if cov is not None:
         argv += [f"--cov={s}" for s in cov.sources] or ["--cov"]
-        argv += [
-            f"--cov-report=json:{cov.json_report}",
-            f"--cov-report=html:{cov.html_report}",
-            "--cov-report=term-missing",
-        ]
+        # No report here: coverage_reports writes them in the background after the run.
+        argv += ["--cov-report="]
         if cov.contexts:
             argv += ["--cov-context=test"]
     argv += list(config.pytest_args)

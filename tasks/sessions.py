@@ -41,12 +41,12 @@ def _step(session: nox.Session, name: str) -> None:
     try:
         args = option_parser().parse_args(session.posargs)
         config = config_from_args(args, Path.cwd())
-        data = run_step_named(name, config, console)
+        requested = _requested(session)
+        alone = requested is None or name in requested
+        data = run_step_named(name, config, console, settle=alone)
     except PhaseError as exc:
         _fail(session, exc.exit_code, str(exc))
         return
-    requested = _requested(session)
-    alone = requested is None or name in requested
     code = step_exit_code(name, data)
     if alone and code != ExitCode.OK:
         _fail(session, code, f"step {name}: a quality gate failed (see above)")

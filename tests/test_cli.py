@@ -41,7 +41,7 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(
     project = sample("quiet")
     assert main(["--project", str(project), "validate", "--runs", "0"]) == 2
     err = capsys.readouterr().err
-    assert err == "phasegate: error: --runs \"0\": must be an integer >= 1\n"
+    assert err == 'phasegate: error: --runs "0": must be an integer >= 1\n'
     assert not (project / "reports").exists()
 
 
@@ -83,7 +83,12 @@ def test_unknown_step_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_console_script_and_module_entry_point(sample: Sample) -> None:
     project = sample("monorepo")
-    done = subprocess.run([sys.executable, "-m", "tasks", "validate"], cwd=project,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "tasks", "validate"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (project / "reports/phasegate/PHASE-SUMMARY.md").is_file()

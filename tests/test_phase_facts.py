@@ -41,16 +41,23 @@ def test_defined_tests() -> None:
 def test_tests_created_and_fixes_are_measured_against_git(tmp_path: Path) -> None:
     project = write_files(tmp_path / "p", {"tests/test_a.py": "def test_old():\n    pass\n"})
     base = commit_all(project, "start")
-    write_files(project, {
-        "tests/test_a.py": "def test_old():\n    pass\n\n\ndef test_new():\n    pass\n",
-        "tests/test_b.py": "import pytest\n\n\n@pytest.mark.parametrize('x', [1, 2])\n"
-                           "def test_param(x):\n    pass\n",
-    })
+    write_files(
+        project,
+        {
+            "tests/test_a.py": "def test_old():\n    pass\n\n\ndef test_new():\n    pass\n",
+            "tests/test_b.py": "import pytest\n\n\n@pytest.mark.parametrize('x', [1, 2])\n"
+            "def test_param(x):\n    pass\n",
+        },
+    )
     commit_all(project, "fix(tests): cover more")
     write_files(project, {"src.py": "X = 1\n"})
     commit_all(project, "fix(core): a production bug")
-    nodeids = ["tests/test_a.py::test_old", "tests/test_a.py::test_new",
-               "tests/test_b.py::test_param[1]", "tests/test_b.py::test_param[2]"]
+    nodeids = [
+        "tests/test_a.py::test_old",
+        "tests/test_a.py::test_new",
+        "tests/test_b.py::test_param[1]",
+        "tests/test_b.py::test_param[2]",
+    ]
     assert phase_facts.tests_created(project, base, nodeids) == 3
     assert phase_facts.tests_created(project, None, nodeids) is None
     assert fix_commits(project, base) == {"test": 1, "production": 1, "flaky": 0}

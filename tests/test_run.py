@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from _pytest.pytester import RunResult
 
+from tasks import coverage_reports
+from tasks.artifacts import Artifacts
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import NoTestsError
@@ -30,6 +32,13 @@ def pytest_own_counts(project: Path, *args: str) -> dict[str, int]:
     )
     nouns = RunResult.parse_summary_nouns(done.stdout.splitlines())
     return {("error" if k == "errors" else k): v for k, v in nouns.items() if k != "warnings"}
+
+
+def reports_of(project: Path) -> Path:
+    """The reports folder, once the background coverage reports are written."""
+    reports = project / "reports/phasegate"
+    assert coverage_reports.wait(Artifacts(reports), project) is None
+    return reports
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:
@@ -92,7 +101,7 @@ def test_quiet_output_still_counts_every_pass(sample: Sample) -> None:
 def test_artifacts_are_written(sample: Sample) -> None:
     project = sample("quiet")
     run_step(load_config(project), PYTHON, Console(quiet=True))
-    reports = project / "reports/phasegate"
+    reports = reports_of(project)
     junit = (reports / "junit.xml").read_text()
     assert 'tests="4"' in junit
     assert (reports / "run.log").read_text().startswith("$ cd ")
@@ -123,7 +132,7 @@ def test_monorepo_with_code_under_backend(sample: Sample) -> None:
     data = run_step(load_config(project), PYTHON, Console(quiet=True))
     assert nonzero(data["counts"]) == {"passed": 1}
     assert data["coverage"]["sources"] == ["backend/app"]
-    report = (project / "reports/phasegate/coverage/coverage.json").read_text()
+    report = (reports_of(project) / "coverage/coverage.json").read_text()
     assert "prices.py" in report
     assert "test_prices" not in report
 
@@ -132,5 +141,5 @@ def test_coverage_never_measures_the_tests(sample: Sample) -> None:
     project = sample("basic")
     data = run_step(load_config(project), PYTHON, Console(quiet=True))
     assert data["coverage"]["sources"] == ["calc"]
-    report = (project / "reports/phasegate/coverage/coverage.json").read_text()
+    report = (reports_of(project) / "coverage/coverage.json").read_text()
     assert "test_calc" not in report

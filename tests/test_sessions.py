@@ -13,8 +13,13 @@ NOXFILE = "import tasks.sessions  # noqa: F401\n"
 
 
 def nox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nox", *args], cwd=project,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_list_shows_every_session_with_its_docstring(sample: Sample) -> None:
@@ -30,8 +35,11 @@ def test_validate_phase_chains_every_step_and_runs_the_suite_runs_times(sample: 
     (project / "noxfile.py").write_text(NOXFILE)
     done = nox(project, "-s", "validate_phase", "--", "--phase", "07-nox")
     assert done.returncode == 0, done.stdout + done.stderr
-    order = [line.split("Running session ")[1] for line in done.stderr.splitlines()
-             if "Running session " in line]
+    order = [
+        line.split("Running session ")[1]
+        for line in done.stderr.splitlines()
+        if "Running session " in line
+    ]
     assert order == ["run", "stability", "triage", "coverage", "summary", "validate_phase"]
     reports = project / "reports/phasegate"
     assert json.loads((reports / "gates.json").read_text())["phase"] == "07-nox"

@@ -12,49 +12,90 @@ GOLDEN = Path(__file__).parent / "golden" / "summary.md"
 
 
 def summary_data() -> dict[str, Any]:
-    gate = {"name": "coverage target", "target": ">= 80%", "actual": "75.50%", "status": "fail",
-            "detail": "total coverage is 75.50%, below the 80% required"}
+    gate = {
+        "name": "coverage target",
+        "target": ">= 80%",
+        "actual": "75.50%",
+        "status": "fail",
+        "detail": "total coverage is 75.50%, below the 80% required",
+    }
     return {
         "phase": "19-coverage-push",
         "date": "2026-11-25",
         "passed": False,
         "base": "0123456789abcdef0123",
         "base_note": "phase 18-bugs's commit",
-        "run": {"counts": {"passed": 98, "failed": 1, "error": 1, "skipped": 2},
-                "pass_rate": 98.0, "duration": 12.5, "python": "3.11.7"},
+        "run": {
+            "counts": {"passed": 98, "failed": 1, "error": 1, "skipped": 2},
+            "pass_rate": 98.0,
+            "duration": 12.5,
+            "python": "3.11.7",
+        },
         "tests_total": 102,
         "tests_created": 14,
         "fixes": {"test": 2, "production": 3, "flaky": 1},
         "stability": {
             "runs": [
-                {"index": 1, "order": "file", "seed": None, "counts": {"passed": 98, "failed": 2},
-                 "pass_rate": 98.0, "duration": 12.5},
-                {"index": 2, "order": "reverse", "seed": None, "counts": {"passed": 99, "failed": 1},
-                 "pass_rate": 99.0, "duration": 11.0},
+                {
+                    "index": 1,
+                    "order": "file",
+                    "seed": None,
+                    "counts": {"passed": 98, "failed": 2},
+                    "pass_rate": 98.0,
+                    "duration": 12.5,
+                },
+                {
+                    "index": 2,
+                    "order": "reverse",
+                    "seed": None,
+                    "counts": {"passed": 99, "failed": 1},
+                    "pass_rate": 99.0,
+                    "duration": 11.0,
+                },
             ],
             "flaky": [{"nodeid": "tests/test_a.py::test_clock", "outcomes": ["failed", "passed"]}],
             "proves": "2 clean runs bound a test's failure rate below 77% at 95% confidence",
         },
         "coverage": {
-            "total": 75.5, "display": "75.50%", "baseline": 70.25, "increase": 5.25,
-            "baseline_note": "phase 18-bugs", "warnings": [],
-            "files": [{"file": "pkg/a.py", "statements": 100, "missing": 40, "display": "60.00"},
-                      {"file": "pkg/b.py", "statements": 50, "missing": 0, "display": "100.00"}],
+            "total": 75.5,
+            "display": "75.50%",
+            "baseline": 70.25,
+            "increase": 5.25,
+            "baseline_note": "phase 18-bugs",
+            "warnings": [],
+            "files": [
+                {"file": "pkg/a.py", "statements": 100, "missing": 40, "display": "60.00"},
+                {"file": "pkg/b.py", "statements": 50, "missing": 0, "display": "100.00"},
+            ],
             "files_tested": ["pkg/a.py"],
             "gaps": [{"file": "pkg/a.py", "missing": 40, "display": "60.00"}],
         },
         "triage": {
             "headline": "1 root cause (2 failures and errors)",
-            "groups": [{"count": 2, "category": "production", "exception": "ZeroDivisionError",
-                        "site": "pkg/a.py:12", "message": "division by zero"}],
-            "failures": [{"nodeid": "tests/test_a.py::test_avg", "category": "production",
-                          "confidence": "high",
-                          "reason": "ZeroDivisionError raised inside production code",
-                          "repro": "python -m pytest -p no:randomly tests/test_a.py::test_avg"}],
+            "groups": [
+                {
+                    "count": 2,
+                    "category": "production",
+                    "exception": "ZeroDivisionError",
+                    "site": "pkg/a.py:12",
+                    "message": "division by zero",
+                }
+            ],
+            "failures": [
+                {
+                    "nodeid": "tests/test_a.py::test_avg",
+                    "category": "production",
+                    "confidence": "high",
+                    "reason": "ZeroDivisionError raised inside production code",
+                    "repro": "python -m pytest -p no:randomly tests/test_a.py::test_avg",
+                }
+            ],
         },
         "gates": [gate],
-        "history": [{"phase": "18-bugs", "coverage": 70.25},
-                    {"phase": "19-coverage-push", "coverage": 75.5}],
+        "history": [
+            {"phase": "18-bugs", "coverage": 70.25},
+            {"phase": "19-coverage-push", "coverage": 75.5},
+        ],
         "artifacts": "reports/phasegate",
     }
 

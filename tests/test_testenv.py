@@ -17,16 +17,22 @@ from tasks.testenv import detect_install, ensure_env
     [
         ({"pyproject.toml": "[project]\nname = 'x'\n"}, ["-e", "."]),
         (
-            {"pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\n"
-                               "tests = ['pytest']\n"},
+            {
+                "pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\n"
+                "tests = ['pytest']\n"
+            },
             ["-e", ".[tests]"],
         ),
         ({"setup.py": "", "requirements-dev.txt": ""}, ["-e", ".", "-r", "requirements-dev.txt"]),
         # a pyproject.toml that only configures tools is not a package
-        ({"pyproject.toml": "[tool.pytest.ini_options]\n", "requirements.txt": ""},
-         ["-r", "requirements.txt"]),
-        ({"requirements.txt": "", "test-requirements.txt": ""},
-         ["-r", "requirements.txt", "-r", "test-requirements.txt"]),
+        (
+            {"pyproject.toml": "[tool.pytest.ini_options]\n", "requirements.txt": ""},
+            ["-r", "requirements.txt"],
+        ),
+        (
+            {"requirements.txt": "", "test-requirements.txt": ""},
+            ["-r", "requirements.txt", "-r", "test-requirements.txt"],
+        ),
         ({}, []),
     ],
 )
@@ -36,8 +42,10 @@ def test_detect_install(tmp_path: Path, files: dict[str, str], expected: list[st
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH and the package index")
 def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path) -> None:
-    project = write_files(tmp_path / "proj", {
-        "pyproject.toml": """
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
             [project]
             name = "tinyproj"
             version = "0.1"
@@ -47,13 +55,18 @@ def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path
             [tool.phasegate]
             venv = "uv"
         """,
-        "tinyproj/__init__.py": "VALUE = 1\n",
-    })
+            "tinyproj/__init__.py": "VALUE = 1\n",
+        },
+    )
     config = load_config(project, env={})
     python = ensure_env(config, Console(quiet=True))
     assert python == project / ".nox/phasegate/bin/python"
-    done = subprocess.run([str(python), "-c", "import tinyproj, pytest_cov; print('ok')"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(python), "-c", "import tinyproj, pytest_cov; print('ok')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.strip() == "ok"
     stamp = (project / ".nox/phasegate/phasegate-install.json").stat().st_mtime_ns
     assert ensure_env(config, Console(quiet=True)) == python  # no reinstall
