@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write_files
 
-from tasks import gitinfo
-from tasks import phase_facts
+from tasks import gitinfo, phase_facts
 from tasks.phase_facts import count_fixes, fix_commits, fix_kind
 
 
