@@ -61,7 +61,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", "int", None, "seed of the first shuffled run; random (and printed) if unset"),
     Option("min_pass_rate", "percent", 98.0, "every run's pass rate must reach this (%)"),
     Option("max_duration", "duration", 3600.0, "all stability runs together, e.g. 3600, '60m'"),
-    Option("rerun_budget", "duration", 120.0, "time for re-running suspect tests alone"),
     Option("coverage_target", "percent", None, "overall coverage must reach this (%)"),
     Option(
         "coverage_baseline",
@@ -102,7 +101,6 @@ class PhaseConfig:
     seed: int | None
     min_pass_rate: float
     max_duration: float
-    rerun_budget: float
     coverage_target: float | None
     coverage_baseline: float | None
     min_increase: float | None

@@ -97,11 +97,6 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
             "max_duration = 0 in [tool.phasegate] ({f}): must be a number of "
             'seconds > 0 or a string like "90s", "60m", "2h"',
         ),
-        (
-            'rerun_budget = "5 minutes"',
-            'rerun_budget = "5 minutes" in [tool.phasegate] ({f}): '
-            'must be a number of seconds > 0 or a string like "90s", "60m", "2h"',
-        ),
         # lists, strings and choices
         (
             'tests = "tests"',
