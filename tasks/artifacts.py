@@ -117,6 +117,14 @@ def write_json(path: Path, kind: str, data: dict[str, Any]) -> None:
     write_text_atomic(path, json.dumps({"format": FORMATS[kind], **data}, indent=2) + "\n")
 
 
+def read_fresh(path: Path, kind: str, produced_by: str, run_id: str) -> dict[str, Any] | None:
+    """An artifact made from the run `run_id`; None when absent or made from another run."""
+    if not path.is_file():
+        return None
+    data = read_json(path, kind, produced_by)
+    return data if data.get("base_run_id") == run_id else None
+
+
 def read_json(path: Path, kind: str, produced_by: str) -> dict[str, Any]:
     """Read an artifact; a missing one names the step that makes it."""
     if not path.is_file():

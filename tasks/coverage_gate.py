@@ -17,7 +17,7 @@ from typing import Any
 from coverage.results import should_fail_under
 
 from tasks import coverage_reports, gitinfo
-from tasks.artifacts import Artifacts, read_json, write_json
+from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.base import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -283,8 +283,5 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
 
 
 def load_coverage(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:
-    path = Artifacts(config.reports_dir).coverage_json
-    if not path.is_file():
-        return None
-    data = read_json(path, "coverage", "coverage")
-    return data if data.get("base_run_id") == run_id else None
+    """coverage evidence made from the run `run_id` (stale evidence is ignored)."""
+    return read_fresh(Artifacts(config.reports_dir).coverage_json, "coverage", "coverage", run_id)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks.artifacts import Artifacts, read_json, write_json
+from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL, PASS, Gate, at_least
@@ -194,12 +194,8 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
     return data
 
 
-def load_stability(config: PhaseConfig, run_id: str | None = None) -> dict[str, Any] | None:
-    """stability.json if it extends the given run (stale evidence is ignored)."""
-    path = Artifacts(config.reports_dir).stability_json
-    if not path.is_file():
-        return None
-    data = read_json(path, "stability", "stability")
-    if run_id is not None and data.get("base_run_id") != run_id:
-        return None
-    return data
+def load_stability(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:
+    """stability evidence made from the run `run_id` (stale evidence is ignored)."""
+    return read_fresh(
+        Artifacts(config.reports_dir).stability_json, "stability", "stability", run_id
+    )

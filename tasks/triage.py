@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import gitinfo
-from tasks.artifacts import Artifacts, read_json, write_json, write_text_atomic
+from tasks.artifacts import Artifacts, read_fresh, write_json, write_text_atomic
 from tasks.base import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -82,7 +82,7 @@ class GitProbe:
 
 
 def repro_command(config: PhaseConfig, python: Path, nodeids: Sequence[str]) -> str:
-    """The command that reproduces a failure alone (or a pair, in order), from the project root."""
+    """The command that reproduces the given tests, in order, from the project root."""
     if config.venv == "none":
         shown = "python"
     elif python.is_relative_to(config.project):
@@ -167,12 +167,8 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     verdicts = []
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
-        pair = (flaky.get(record.nodeid) or {}).get("pair")
-        verdicts.append(
-            dataclasses.replace(
-                verdict, repro=repro_command(config, python, pair or [record.nodeid])
-            )
-        )
+        repro = repro_command(config, python, [record.nodeid])
+        verdicts.append(dataclasses.replace(verdict, repro=repro))
     groups = group(verdicts)
     by_category = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
     data = {
@@ -193,8 +189,5 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
 
 
 def load_triage(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:
-    path = Artifacts(config.reports_dir).triage_json
-    if not path.is_file():
-        return None
-    data = read_json(path, "triage", "triage")
-    return data if data.get("base_run_id") == run_id else None
+    """triage evidence made from the run `run_id` (stale evidence is ignored)."""
+    return read_fresh(Artifacts(config.reports_dir).triage_json, "triage", "triage", run_id)

@@ -248,26 +248,14 @@ def _flaky(
         return None
     outcomes = [o for o in flaky.get("outcomes", []) if o]
     passed = sum(o == "passed" for o in outcomes)
-    kind = str(flaky.get("kind") or "mixed outcomes")
     evidence = [f"it passed {passed} of {len(outcomes)} full runs ({', '.join(outcomes)})"]
-    evidence += [str(e) for e in flaky.get("evidence", [])]
-    polluter = flaky.get("polluter")
-    if polluter:
-        fix = (
-            f"{polluter} leaves state behind that {record.nodeid} depends on: restore it in a "
-            f"fixture's teardown; reproduce with: {flaky.get('pair_repro', '')}"
-        )
-    elif kind == "order-dependent":
-        fix = (
-            "it fails only after some other tests: find the state it shares with them "
-            "(module globals, caches, files, environment) and reset it in a fixture"
-        )
-    else:
-        fix = (
-            "it fails at random even alone: look for time, randomness, threads or external "
-            "calls it relies on; make them deterministic or mock them"
-        )
-    return _verdict(record, facts, FLAKY, HIGH, f"flaky ({kind})", [*evidence, where], fix)
+    fix = (
+        "its outcome depends on the run: look for state shared with other tests (globals, "
+        "caches, files, environment), time, randomness or external calls, and isolate it"
+    )
+    return _verdict(
+        record, facts, FLAKY, HIGH, "flaky: mixed outcomes across runs", [*evidence, where], fix
+    )
 
 
 def _environment(
