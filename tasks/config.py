@@ -322,8 +322,3 @@ def default_summary_path(project: Path, reports_dir: Path, phase: str) -> Path:
         name = f"{number[0]}-PHASE-SUMMARY.md" if number else "PHASE-SUMMARY.md"
         return project / ".planning" / "phases" / phase / name
     return reports_dir / "PHASE-SUMMARY.md"
-
-
-def option_help_rows() -> list[tuple[str, str, str, str]]:
-    """(key, default, env var, help) for every option: the README table's source."""
-    return [(o.name, _show(o.default), o.env_var, o.help) for o in OPTIONS]

@@ -54,9 +54,3 @@ class EnvironmentSetupError(PhaseError):
     """The test environment could not be created or installed."""
 
     exit_code = ExitCode.USAGE
-
-
-class GateFailed(PhaseError):
-    """A quality gate failed (raised by the edges only, when they must stop)."""
-
-    exit_code = ExitCode.GATE_FAILED
