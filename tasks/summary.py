@@ -66,7 +66,10 @@ def build_summary(config: PhaseConfig) -> dict[str, Any]:
         "base_note": base_note,
         "run": {k: run[k] for k in ("counts", "pass_rate", "duration", "python")},
         "tests_total": len(nodeids),
-        "tests_created": tests_created(config.project, base, nodeids),
+        # The coverage step measured it for this very run (one `git show` per test file).
+        "tests_created": coverage["history_entry"]["tests_created"]
+        if coverage
+        else tests_created(config.project, base, nodeids),
         "fixes": fix_commits(config.project, base),
         "stability": stability,
         "coverage": coverage,
