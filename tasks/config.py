@@ -59,6 +59,18 @@ OPTIONS: tuple[Option, ...] = (
         ORDER_CHOICES,
     ),
     Option("seed", "int", None, "seed of the first shuffled run; random (and printed) if unset"),
+    Option(
+        "rerun_budget",
+        "duration",
+        300.0,
+        "time for rerunning failed tests alone, in order and bisecting; 0 turns reruns off",
+    ),
+    Option(
+        "quarantine",
+        "str",
+        "phasegate-quarantine.toml",
+        "quarantine file: flaky tests that still run but do not fail the flaky gate",
+    ),
     Option("min_pass_rate", "percent", 98.0, "every run's pass rate must reach this (%)"),
     Option("max_duration", "duration", 3600.0, "all stability runs together, e.g. 3600, '60m'"),
     Option("coverage_target", "percent", None, "overall coverage must reach this (%)"),
@@ -99,6 +111,8 @@ class PhaseConfig:
     runs: int
     orders: tuple[str, ...]
     seed: int | None
+    rerun_budget: float
+    quarantine: Path
     min_pass_rate: float
     max_duration: float
     coverage_target: float | None
@@ -110,6 +124,11 @@ class PhaseConfig:
     trending: Path
     summary: Path
     base_ref: str | None
+
+    @property
+    def seen_flaky(self) -> Path:
+        """Every test phasegate has seen flaky, kept beside the coverage history."""
+        return self.trending.with_name("flaky-seen.json")
 
     @property
     def pythonpath_dirs(self) -> list[Path]:
@@ -173,7 +192,11 @@ _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def _as_duration(origin: str, name: str, raw: object) -> float:
-    expected = 'must be a number of seconds > 0 or a string like "90s", "60m", "2h"'
+    zero_ok = name == "rerun_budget"
+    expected = (
+        f"must be a number of seconds {'>= 0' if zero_ok else '> 0'} "
+        'or a string like "90s", "60m", "2h"'
+    )
     if isinstance(raw, str):
         match = _DURATION.match(raw)
         if not match:
@@ -181,7 +204,7 @@ def _as_duration(origin: str, name: str, raw: object) -> float:
         seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
     else:
         seconds = _as_number(origin, name, raw, expected)
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not zero_ok):
         raise _fail(origin, name, raw, expected)
     return seconds
 
@@ -308,10 +331,15 @@ def _resolve(project: Path, values: dict[str, Any]) -> PhaseConfig:
             )
     return PhaseConfig(
         project=project,
+        quarantine=project / values["quarantine"],
         reports_dir=reports_dir,
         trending=trending,
         summary=summary,
-        **{k: v for k, v in values.items() if k not in ("reports_dir", "trending", "summary")},
+        **{
+            k: v
+            for k, v in values.items()
+            if k not in ("reports_dir", "trending", "summary", "quarantine")
+        },
     )
 
 

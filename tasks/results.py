@@ -130,3 +130,24 @@ def format_counts(counts: Mapping[str, int]) -> str:
 
 def format_rate(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.2f}%"
+
+
+def ran_before(record: Mapping[str, Any], nodeid: str) -> list[str] | None:
+    """The tests that ran before `nodeid` in the same process of one recorded run, in order.
+
+    Without xdist that is the collection order up to the test; with xdist, the tests the same
+    worker started before it. None when the run did not have the test.
+    """
+    order: list[str] = list(record.get("order") or [])
+    if not order:
+        worker = next((r.get("worker") for r in record["reports"] if r["nodeid"] == nodeid), None)
+        order = list(
+            dict.fromkeys(
+                r["nodeid"]
+                for r in record["reports"]
+                if r.get("when") == "setup" and r.get("worker") == worker
+            )
+        )
+    if nodeid not in order:
+        return None
+    return order[: order.index(nodeid)]

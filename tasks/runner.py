@@ -55,6 +55,7 @@ class Invocation:
     coverage: CoverageSpec | None = None
     select: tuple[str, ...] | None = None  # node ids to run instead of the configured tests
     echo: bool = True  # stream pytest's output to the terminal
+    extra_args: tuple[str, ...] = ()  # after the project's pytest_args, e.g. -n0 for a rerun
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +81,7 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
         if cov.contexts:
             argv += ["--cov-context=test"]
     argv += list(config.pytest_args)
+    argv += list(inv.extra_args)
     argv += list(inv.select) if inv.select is not None else list(config.tests)
     extra = {
         "PHASEGATE_RECORD": str(inv.record),
@@ -109,6 +111,23 @@ def replay_command(argv: Sequence[str], extra: Mapping[str, str], project: Path)
     shown = {k: v for k, v in extra.items() if k != "PHASEGATE_RECORD"}
     prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in shown.items())
     return f"cd {shlex.quote(str(project))} && {prefix} {shlex.join(argv)}"
+
+
+def repro_command(
+    config: PhaseConfig, python: Path, nodeids: Sequence[str], extra: Sequence[str] = ()
+) -> str:
+    """The command a developer runs from the project root to reproduce the given tests, in
+    that order (pytest runs node ids in the order they are given)."""
+    if config.venv == "none":
+        shown = "python"
+    elif python.is_relative_to(config.project):
+        shown = os.path.relpath(python, config.project)
+    else:
+        shown = str(python)
+    env = ""
+    if config.pythonpath:
+        env = "PYTHONPATH=" + shlex.quote(os.pathsep.join(config.pythonpath)) + " "
+    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *extra, *nodeids])}"
 
 
 def run_pytest(

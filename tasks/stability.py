@@ -1,5 +1,6 @@
 """The `stability` step: the suite in fresh processes and varied orders, per-test outcomes
-across runs, flaky tests, and the pass-rate, duration and flaky gates.
+across runs, reruns of every suspect (tasks.suspects), flaky tests with their kind, the
+quarantine, and the pass-rate, duration, flaky and quarantine gates.
 
 Run 1 is the `run` step's own run (file order), so chaining never runs the suite more often
 than `runs`. Runs 2.. follow `orders`, then shuffles with new seeds; each prints the command
@@ -8,19 +9,37 @@ that replays it exactly.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import json
 import math
 import random
+import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tasks import quarantine
 from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL, PASS, Gate, at_least
-from tasks.results import TestRecord, format_counts, format_rate, pass_rate
+from tasks.results import (
+    BAD,
+    TestRecord,
+    format_counts,
+    format_rate,
+    merge_reports,
+    pass_rate,
+    ran_before,
+)
 from tasks.run import load_run, summarise_record
-from tasks.runner import Invocation, run_pytest
+from tasks.runner import Invocation, repro_command, run_pytest
+from tasks.suspects import BudgetSpent, Escalation, RunTests, escalate, k_of_n
+
+# Reruns and repro commands run one process even where the project's own args say `-n auto`.
+XDIST_OFF = ("-n0",)
 
 
 def plan_orders(config: PhaseConfig, seed: int) -> list[str]:
@@ -121,10 +140,108 @@ def _run_entry(
     }
 
 
+def _suspect_runner(
+    config: PhaseConfig, python: Path, xdist: bool, deadline: float, console: Console
+) -> RunTests:
+    """Reruns for the suspects: one fresh process per call, quiet, within the budget."""
+    folder = Artifacts(config.reports_dir).stability_dir / "reruns"
+    shutil.rmtree(folder, ignore_errors=True)
+    counter = itertools.count(1)
+
+    def run(tests: Sequence[str]) -> str | None:
+        if time.monotonic() >= deadline:
+            raise BudgetSpent
+        n = next(counter)
+        ids = folder / f"rerun-{n}.ids"
+        ids.parent.mkdir(parents=True, exist_ok=True)
+        ids.write_text("\n".join(tests) + "\n", encoding="utf-8")
+        result = run_pytest(
+            config,
+            python,
+            Invocation(
+                label=f"rerun {n}",
+                order=f"ids:{ids}",
+                record=folder / f"rerun-{n}.json",
+                log=folder / f"rerun-{n}.log",
+                select=tuple(tests),
+                echo=False,
+                extra_args=XDIST_OFF if xdist else (),
+            ),
+            console,
+        )
+        if result.record is None:
+            return None
+        return next(
+            (t.outcome for t in merge_reports(result.record["reports"]) if t.nodeid == tests[-1]),
+            None,
+        )
+
+    return run
+
+
+def escalate_suspects(
+    config: PhaseConfig,
+    python: Path,
+    matrix: Mapping[str, Sequence[str | None]],
+    records: Sequence[Mapping[str, Any]],
+    console: Console,
+) -> dict[str, Escalation]:
+    """Rerun every test that failed in a full run until its behaviour is classified."""
+    suspects = [
+        nodeid
+        for nodeid, outcomes in matrix.items()
+        if "::" in nodeid and any(o in BAD for o in outcomes)
+    ]
+    if not suspects or config.rerun_budget <= 0:
+        return {}
+    console.step(
+        f"stability: {len(suspects)} suspect(s): rerunning each alone and in the order it "
+        f"failed in (budget {config.rerun_budget:g}s)"
+    )
+    xdist = any(r.get("xdist") for r in records)
+    run = _suspect_runner(config, python, xdist, time.monotonic() + config.rerun_budget, console)
+    results: dict[str, Escalation] = {}
+    for i, nodeid in enumerate(suspects, 1):
+        outcomes = matrix[nodeid]
+        failed_in = next(k for k, o in enumerate(outcomes) if o in BAD)
+        passed_in = next((k for k, o in enumerate(outcomes) if o == "passed"), None)
+        result = escalate(
+            nodeid,
+            outcomes,
+            ran_before(records[failed_in], nodeid),
+            None if passed_in is None else ran_before(records[passed_in], nodeid),
+            run,
+        )
+        results[nodeid] = result
+        culprit = f"; {result.culprit_role} {result.culprit}" if result.culprit else ""
+        console.step(
+            f"stability: suspect {i}/{len(suspects)} {nodeid}: {result.kind}{culprit} "
+            f"({result.reruns} reruns)"
+        )
+    return results
+
+
+def _flaky_kinds(
+    matrix: Mapping[str, Sequence[str | None]], escalations: Mapping[str, Escalation]
+) -> dict[str, str]:
+    """nodeid -> kind, for every test the full runs or the reruns showed flaky."""
+    flaky = {}
+    for nodeid, outcomes in matrix.items():
+        esc = escalations.get(nodeid)
+        if esc is not None and esc.flaky:
+            flaky[nodeid] = esc.kind
+        elif is_flaky(outcomes):
+            flaky[nodeid] = esc.kind if esc is not None else "mixed outcomes"
+    return dict(sorted(flaky.items()))
+
+
 def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
-    """Run the suite `runs` times in all (run 1 is the `run` step's); write stability.json."""
+    """Run the suite `runs` times in all (run 1 is the `run` step's), escalate on suspects,
+    apply the quarantine; write stability.json."""
     arts = Artifacts(config.reports_dir)
     base = load_run(config)
+    entries = quarantine.load(config.quarantine)  # a bad file stops us before any run
+    seen = quarantine.load_seen(config.seen_flaky)
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(10**6)
     plans = plan_orders(config, seed)
     if any(p.startswith("shuffle") for p in plans):
@@ -141,6 +258,7 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
         )
     ]
     per_run = [{t["nodeid"]: t["outcome"] for t in base["tests"]}]
+    records: list[Mapping[str, Any]] = [_raw_record(arts.run_record)]
     for index, order in enumerate(plans[1:], start=2):
         console.step(f"stability: run {index}/{config.runs}, order {order}")
         log = arts.stability_dir / f"run-{index}.log"
@@ -159,6 +277,7 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
         counts: dict[str, int] = {}
         if result.record is not None:
             tests, counts = summarise_record(result.record)
+        records.append(result.record or {"reports": [], "order": []})
         per_run.append({t.nodeid: t.outcome for t in tests})
         entry = _run_entry(
             index, order, result.duration, result.exit_code, counts, result.replay, str(log)
@@ -169,8 +288,24 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
             f"pass rate {format_rate(entry['pass_rate'])}; replay: {result.replay}"
         )
     matrix = outcomes_by_test(per_run)
-    flaky = sorted(nodeid for nodeid, outcomes in matrix.items() if is_flaky(outcomes))
-    gates = stability_gates(config, runs, flaky)
+    started = time.monotonic()
+    escalations = escalate_suspects(config, python, matrix, records, console)
+    rerun_seconds = time.monotonic() - started
+    flaky = _flaky_kinds(matrix, escalations)
+    today = dt.date.today()
+    covered = {e.test: e for e in entries if not e.expired(today)}
+    seen = quarantine.record_seen(config.seen_flaky, seen, flaky, config.phase)
+    xdist = any(r.get("xdist") for r in records)
+    flaky_rows = [
+        _flaky_row(config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist)
+        | {"quarantined": _entry_json(covered.get(nodeid))}
+        for nodeid, kind in flaky.items()
+    ]
+    counted = [n for n in flaky if n not in covered]
+    gates = stability_gates(config, runs, counted)
+    gates.append(
+        quarantine.quarantine_gate(entries, seen, [n for n in flaky if n in covered], today)
+    )
     data: dict[str, Any] = {
         "base_run_id": base["run_id"],
         "seed": seed,
@@ -178,20 +313,70 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
         "tests": {
             nodeid: outcomes
             for nodeid, outcomes in matrix.items()
-            if is_flaky(outcomes) or any(o in ("failed", "error") for o in outcomes)
+            if is_flaky(outcomes) or any(o in BAD for o in outcomes)
         },
-        "flaky": [{"nodeid": n, "outcomes": matrix[n]} for n in flaky],
+        "suspects": {n: e.to_json() for n, e in escalations.items()},
+        "rerun_seconds": round(rerun_seconds, 3),
+        "flaky": flaky_rows,
+        "quarantine": [_entry_json(e) for e in entries],
         "proves": what_runs_prove(len(runs)),
         "gates": [g.to_json() for g in gates],
     }
     write_json(arts.stability_json, "stability", data)
     failed = [g for g in gates if g.status == FAIL]
+    quarantined = len(flaky) - len(counted)
     console.step(
-        f"stability: {len(runs)} runs, {len(flaky)} flaky; "
+        f"stability: {len(runs)} runs, {len(flaky)} flaky"
+        + (f" ({quarantined} quarantined)" if quarantined else "")
+        + "; "
         + ("all gates pass" if not failed else f"{len(failed)} gate(s) failed")
         + f"; {data['proves']}"
     )
     return data
+
+
+def _raw_record(path: Path) -> dict[str, Any]:
+    """The recorder's own output of the `run` step (order, workers), if still there."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"reports": [], "order": []}
+    return data
+
+
+def _entry_json(entry: quarantine.Entry | None) -> dict[str, str] | None:
+    if entry is None:
+        return None
+    return {
+        "test": entry.test,
+        "reason": entry.reason,
+        "owner": entry.owner,
+        "expires": entry.expires.isoformat(),
+    }
+
+
+def _flaky_row(
+    config: PhaseConfig,
+    python: Path,
+    nodeid: str,
+    kind: str,
+    outcomes: Sequence[str | None],
+    esc: Escalation | None,
+    xdist: bool,
+) -> dict[str, Any]:
+    """One flaky test as the report shows it: k of n, kind, culprit and the repro command."""
+    tests = [esc.culprit, nodeid] if esc is not None and esc.culprit else [nodeid]
+    return {
+        "nodeid": nodeid,
+        "kind": kind,
+        "outcomes": list(outcomes),
+        "k_of_n": k_of_n(outcomes),
+        "alone": esc.alone if esc else [],
+        "culprit": esc.culprit if esc else None,
+        "culprit_role": esc.culprit_role if esc else None,
+        "note": esc.note if esc else "",
+        "repro": repro_command(config, python, tests, XDIST_OFF if xdist else ()),
+    }
 
 
 def load_stability(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:

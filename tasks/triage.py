@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import os
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from tasks.impact import lines_by_test
 from tasks.layout import project_layout
 from tasks.results import TestRecord
 from tasks.run import load_run, tests_of
+from tasks.runner import repro_command
 from tasks.stability import load_stability
 from tasks.triage_rules import CATEGORIES, Layout, Verdict, classify
 
@@ -79,20 +78,6 @@ class GitProbe:
                 if changed_here is None or changed_here & lines:
                     changed.append(name)
         return bool(changed), [self.layout.rel(f) for f in sorted(changed or ran)]
-
-
-def repro_command(config: PhaseConfig, python: Path, nodeids: Sequence[str]) -> str:
-    """The command that reproduces the given tests, in order, from the project root."""
-    if config.venv == "none":
-        shown = "python"
-    elif python.is_relative_to(config.project):
-        shown = os.path.relpath(python, config.project)
-    else:
-        shown = str(python)
-    env = ""
-    if config.pythonpath:
-        env = "PYTHONPATH=" + shlex.quote(os.pathsep.join(config.pythonpath)) + " "
-    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *nodeids])}"
 
 
 def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
@@ -160,6 +145,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") else {}
     probe = GitProbe(config, layout, base, tests_lines)
     flaky = {f["nodeid"]: f for f in (stability or {}).get("flaky", [])}
+    suspects = (stability or {}).get("suspects", {})
     records = {t.nodeid: t for t in tests_of(run)}
     # Tests that passed in run 1 but failed in a later stability run are flaky failures too.
     failing = [t for t in records.values() if t.is_bad]
@@ -167,8 +153,20 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     verdicts = []
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
-        repro = repro_command(config, python, [record.nodeid])
-        verdicts.append(dataclasses.replace(verdict, repro=repro))
+        repro = flaky.get(record.nodeid, {}).get("repro") or repro_command(
+            config, python, [record.nodeid]
+        )
+        verdict = dataclasses.replace(verdict, repro=repro)
+        rerun = suspects.get(record.nodeid)
+        if rerun is not None and rerun["kind"] == "consistent":
+            verdict = dataclasses.replace(
+                verdict,
+                evidence=(
+                    *verdict.evidence,
+                    f"it is not flaky: {rerun['note']}",
+                ),
+            )
+        verdicts.append(verdict)
     groups = group(verdicts)
     by_category = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
     data = {

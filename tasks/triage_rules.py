@@ -246,16 +246,37 @@ def _flaky(
 ) -> Verdict | None:
     if not flaky:
         return None
+    kind = str(flaky.get("kind") or "mixed outcomes")
     outcomes = [o for o in flaky.get("outcomes", []) if o]
     passed = sum(o == "passed" for o in outcomes)
     evidence = [f"it passed {passed} of {len(outcomes)} full runs ({', '.join(outcomes)})"]
-    fix = (
-        "its outcome depends on the run: look for state shared with other tests (globals, "
-        "caches, files, environment), time, randomness or external calls, and isolate it"
-    )
-    return _verdict(
-        record, facts, FLAKY, HIGH, "flaky: mixed outcomes across runs", [*evidence, where], fix
-    )
+    if flaky.get("note"):
+        evidence.append(str(flaky["note"]))
+    culprit, role = flaky.get("culprit"), flaky.get("culprit_role")
+    if culprit and role == "polluter":
+        fix = (
+            f"{culprit} leaves state behind (globals, caches, files, environment) that breaks "
+            "this test: restore it in that test's teardown, or have this test set up its own"
+        )
+    elif culprit:
+        fix = (
+            f"this test only passes after {culprit} has run: give it the setup it relies on "
+            "(a fixture) instead of depending on another test"
+        )
+    elif kind == "order-dependent":
+        fix = "it depends on the tests before it: find the state they share and isolate it"
+    else:
+        fix = (
+            "its outcome varies from run to run: look for time, randomness, counters or files "
+            "shared between runs, threads or external calls, and make them deterministic"
+        )
+    quarantined = flaky.get("quarantined")
+    if quarantined:
+        evidence.append(
+            f"quarantined until {quarantined['expires']} by {quarantined['owner']}: "
+            f"{quarantined['reason']}"
+        )
+    return _verdict(record, facts, FLAKY, HIGH, f"flaky ({kind})", [*evidence, where], fix)
 
 
 def _environment(

@@ -46,6 +46,10 @@ def test_durations(tmp_path: Path, value: str, seconds: float) -> None:
     assert load_config(tmp_path, cli={"max_duration": value}, env={}).max_duration == seconds
 
 
+def test_a_zero_rerun_budget_turns_reruns_off(tmp_path: Path) -> None:
+    assert load_config(tmp_path, env={"PHASEGATE_RERUN_BUDGET": "0"}).rerun_budget == 0.0
+
+
 def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> None:
     (tmp_path / ".planning").mkdir()
     write_pyproject(tmp_path, 'phase = "19-coverage-push-and-bug-fixes"')
@@ -97,7 +101,16 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
             "max_duration = 0 in [tool.phasegate] ({f}): must be a number of "
             'seconds > 0 or a string like "90s", "60m", "2h"',
         ),
+        (
+            "rerun_budget = -5",
+            "rerun_budget = -5 in [tool.phasegate] ({f}): must be a number of "
+            'seconds >= 0 or a string like "90s", "60m", "2h"',
+        ),
         # lists, strings and choices
+        (
+            "quarantine = 7",
+            "quarantine = 7 in [tool.phasegate] ({f}): must be a non-empty string",
+        ),
         (
             'tests = "tests"',
             'tests = "tests" in [tool.phasegate] ({f}): must be a list of strings, e.g. ["tests"]',

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,12 +30,13 @@ def test_counter_file_flake_is_found_and_gated(sample: Sample) -> None:
     config = load_config(project, cli={"seed": "7"})
     run_step(config, PYTHON, Console(quiet=True))
     data = stability_step(config, PYTHON, Console(quiet=True))
-    assert data["flaky"] == [
-        {
-            "nodeid": "tests/test_flaky.py::test_fails_the_first_time",
-            "outcomes": ["failed", "passed", "passed"],
-        }
-    ]
+    [flaky] = data["flaky"]
+    assert flaky["nodeid"] == "tests/test_flaky.py::test_fails_the_first_time"
+    assert flaky["outcomes"] == ["failed", "passed", "passed"]
+    assert flaky["k_of_n"] == "passed 2 of 3"
+    # Alone it passes every time (the counter is past 1): the failure does not reproduce.
+    assert flaky["kind"] == "non-deterministic"
+    assert flaky["alone"] == ["passed", "passed", "passed"]
     assert [r["pass_rate"] for r in data["runs"]] == [50.0, 100.0, 100.0]
     assert [(r["order"], r["seed"]) for r in data["runs"]] == [
         ("file", None),
@@ -121,3 +124,69 @@ def test_what_clean_runs_prove() -> None:
     assert what_runs_prove(3).startswith(
         "3 clean runs bound a test's failure rate below 63% at 95% confidence"
     )
+
+
+def test_reruns_find_the_polluter_the_state_setter_and_the_real_failure(
+    sample: Sample,
+) -> None:
+    project = sample("polluted")  # runs = 2: file order, then reversed
+    config = load_config(project)
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    suspects = data["suspects"]
+    victim = suspects["tests/test_b_victim.py::test_mode_is_ok"]
+    assert (victim["kind"], victim["culprit_role"], victim["culprit"]) == (
+        "order-dependent",
+        "polluter",
+        "tests/test_a_setup.py::test_switches_mode",
+    )
+    assert victim["alone"] == ["passed"] * 3
+    assert victim["in_order"] == ["failed"]
+    brittle = suspects["tests/test_c_brittle.py::test_plugin_is_registered"]
+    assert (brittle["kind"], brittle["culprit_role"], brittle["culprit"]) == (
+        "order-dependent",
+        "state-setter",
+        "tests/test_a_setup.py::test_registers_a_plugin",
+    )
+    broken = suspects["tests/test_d_broken.py::test_always_fails"]
+    assert (broken["kind"], broken["alone"]) == ("consistent", ["failed"] * 3)
+    assert broken["full_k_of_n"] == "passed 0 of 2"
+
+    flaky = {f["nodeid"]: f for f in data["flaky"]}
+    assert set(flaky) == {
+        "tests/test_b_victim.py::test_mode_is_ok",
+        "tests/test_c_brittle.py::test_plugin_is_registered",
+    }
+    # The printed two-test command really reproduces the failure, polluter first.
+    repro = flaky["tests/test_b_victim.py::test_mode_is_ok"]["repro"]
+    assert repro.endswith(
+        "tests/test_a_setup.py::test_switches_mode tests/test_b_victim.py::test_mode_is_ok"
+    )
+    argv = shlex.split(repro)
+    argv[0] = sys.executable
+    done = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "1 failed, 1 passed" in done.stdout
+
+
+def test_reruns_stop_when_the_budget_is_spent(sample: Sample) -> None:
+    project = sample("polluted")
+    config = load_config(project, cli={"rerun_budget": "0.001"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    kinds = {s["kind"] for s in data["suspects"].values()}
+    # At most the first rerun starts inside the budget; nothing starts after it.
+    assert kinds == {"unresolved"}
+    assert sum(s["reruns"] for s in data["suspects"].values()) <= 1
+    # A test with mixed outcomes across the full runs stays flaky even unclassified.
+    assert "tests/test_b_victim.py::test_mode_is_ok" in {f["nodeid"] for f in data["flaky"]}
+
+
+def test_a_zero_budget_means_no_reruns(sample: Sample) -> None:
+    project = sample("polluted")
+    config = load_config(project, cli={"rerun_budget": "0"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert data["suspects"] == {}
+    assert not (project / "reports/phasegate/stability/reruns").exists()
+    assert {f["kind"] for f in data["flaky"]} == {"mixed outcomes"}

@@ -32,9 +32,11 @@ def _path(filename):
     return filename if filename.startswith("<") else os.path.abspath(filename)
 
 
-def _path(filename):
-    # "<frozen os>", "<string>": not files; abspath would put them inside the project.
-    return filename if filename.startswith("<") else os.path.abspath(filename)
+def _worker(report):
+    """The pytest-xdist worker that ran the test (None without xdist)."""
+    node = getattr(report, "node", None)
+    gateway = getattr(node, "gateway", None)
+    return getattr(gateway, "id", None)
 
 
 def _frames(tb):
@@ -144,6 +146,7 @@ class Recorder:
             "longrepr": None,
             "crash": None,
             "exception": getattr(report, "phasegate_exception", None),
+            "worker": _worker(report),
         }
         if report.failed:
             entry["longrepr"] = report.longreprtext[-MAX_TEXT:]
@@ -187,6 +190,7 @@ class Recorder:
             "collected": session.testscollected,
             "deselected": len(terminal.stats.get("deselected", [])) if terminal else 0,
             "order": self.order,
+            "xdist": self.config.pluginmanager.get_plugin("dsession") is not None,
             "counts": counts if terminal is not None else None,
             "reports": self.reports,
         }

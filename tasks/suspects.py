@@ -1,0 +1,202 @@
+"""Escalation on suspects: every test that failed in a full run is rerun alone and in the order
+it failed in, until its behaviour is classified, and an order-dependent test's culprit is found
+by bisecting the tests that ran before it.
+
+The logic is pure: it runs tests only through the `RunTests` callable it is given (a fresh
+pytest process per call in the stability step; a table of outcomes in the unit tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tasks.results import BAD
+
+CONSISTENT = "consistent"
+NON_DETERMINISTIC = "non-deterministic"
+ORDER_DEPENDENT = "order-dependent"
+UNRESOLVED = "unresolved"
+FLAKY_KINDS = frozenset({NON_DETERMINISTIC, ORDER_DEPENDENT})
+
+POLLUTER = "polluter"  # the suspect fails after it
+STATE_SETTER = "state-setter"  # the suspect passes only after it
+
+ALONE_RUNS = 3  # reruns alone, fewer when the outcomes already differ
+
+# Runs the given tests in that order in one fresh process; returns the last one's outcome
+# (None when it did not run). Raises BudgetSpent when the rerun budget is used up.
+RunTests = Callable[[Sequence[str]], str | None]
+
+
+class BudgetSpent(Exception):
+    """The rerun budget ran out before the next rerun could start."""
+
+
+@dataclasses.dataclass
+class Escalation:
+    """What the reruns of one suspect showed."""
+
+    nodeid: str
+    full: list[str | None]  # its outcome in each full run
+    kind: str = UNRESOLVED
+    alone: list[str] = dataclasses.field(default_factory=list)
+    in_order: list[str] = dataclasses.field(default_factory=list)
+    culprit: str | None = None
+    culprit_role: str | None = None
+    reruns: int = 0
+    note: str = ""
+
+    @property
+    def flaky(self) -> bool:
+        return self.kind in FLAKY_KINDS
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["full_k_of_n"] = k_of_n(self.full)
+        data["alone_k_of_n"] = k_of_n(self.alone)
+        return data
+
+
+def k_of_n(outcomes: Sequence[str | None]) -> str:
+    """ "passed 2 of 3" over the outcomes that ran (skips and absences do not count)."""
+    ran = [o for o in outcomes if o is not None and (o == "passed" or o in BAD)]
+    return f"passed {sum(o == 'passed' for o in ran)} of {len(ran)}"
+
+
+def _mixed(outcomes: Sequence[str | None]) -> bool:
+    return any(o == "passed" for o in outcomes) and any(o in BAD for o in outcomes)
+
+
+def find_culprit(
+    before: Sequence[str], nodeid: str, shows: Callable[[Sequence[str]], bool]
+) -> str | None:
+    """The one test among `before` after which `nodeid` shows its order-dependent outcome.
+
+    `shows(tests)` runs `tests` (ending with `nodeid`) and says whether the outcome showed.
+    Bisects, trying the half nearest the suspect first; None when no single test is enough.
+    """
+    candidates = list(before)
+    while len(candidates) > 1:
+        half = len(candidates) // 2
+        near, far = candidates[half:], candidates[:half]
+        if shows([*near, nodeid]):
+            candidates = near
+        elif shows([*far, nodeid]):
+            candidates = far
+        else:
+            return None  # it takes tests from both halves together
+    return candidates[0] if candidates else None
+
+
+def escalate(
+    nodeid: str,
+    full: Sequence[str | None],
+    failed_after: Sequence[str] | None,
+    passed_after: Sequence[str] | None,
+    run: RunTests,
+) -> Escalation:
+    """Classify one suspect. `failed_after`/`passed_after`: the tests that ran before it in a
+    full run where it failed / passed (None when there was no such run)."""
+    result = Escalation(nodeid, list(full))
+
+    def run_counted(tests: Sequence[str]) -> str | None:
+        outcome = run(tests)
+        result.reruns += 1
+        return outcome
+
+    try:
+        _classify(result, failed_after, passed_after, run_counted)
+    except BudgetSpent:
+        result.kind = UNRESOLVED
+        result.note = (
+            f"the rerun budget ran out after {result.reruns} rerun(s); alone it "
+            f"{k_of_n(result.alone) if result.alone else 'was not rerun'}"
+        )
+    return result
+
+
+def _classify(
+    result: Escalation,
+    failed_after: Sequence[str] | None,
+    passed_after: Sequence[str] | None,
+    run: RunTests,
+) -> None:
+    nodeid = result.nodeid
+    for _ in range(ALONE_RUNS):
+        outcome = run([nodeid])
+        if outcome is not None:
+            result.alone.append(outcome)
+        if _mixed(result.alone):
+            break
+    alone = k_of_n(result.alone)
+    if _mixed(result.alone):
+        result.kind = NON_DETERMINISTIC
+        result.note = f"run alone in a fresh process it {alone}: the outcome varies by itself"
+        return
+    if not result.alone:
+        result.kind = UNRESOLVED
+        result.note = "it did not run when selected alone (check its collection)"
+        return
+    if all(o in BAD for o in result.alone):
+        _fails_alone(result, passed_after, run, alone)
+    else:
+        _passes_alone(result, failed_after, run, alone)
+
+
+def _fails_alone(
+    result: Escalation, passed_after: Sequence[str] | None, run: RunTests, alone: str
+) -> None:
+    nodeid = result.nodeid
+    if passed_after is None:
+        result.kind = CONSISTENT
+        result.note = f"it failed in every full run and alone ({alone})"
+        return
+    # It passed in some full run: does it need a test before it to pass?
+    outcome = run([*passed_after, nodeid])
+    if outcome is not None:
+        result.in_order.append(outcome)
+    if outcome != "passed":
+        result.kind = NON_DETERMINISTIC
+        result.note = (
+            f"it passed in a full run, but fails alone ({alone}) and in that run's order: "
+            "its outcome varies with something other than the order"
+        )
+        return
+    result.kind = ORDER_DEPENDENT
+    result.culprit = find_culprit(passed_after, nodeid, lambda t: run(t) == "passed")
+    result.culprit_role = STATE_SETTER if result.culprit else None
+    result.note = f"it fails alone ({alone}) and passes only after other tests" + (
+        f": it passes after {result.culprit} sets up state it relies on"
+        if result.culprit
+        else " (no single test is enough)"
+    )
+
+
+def _passes_alone(
+    result: Escalation, failed_after: Sequence[str] | None, run: RunTests, alone: str
+) -> None:
+    nodeid = result.nodeid
+    if not failed_after:
+        result.kind = NON_DETERMINISTIC
+        result.note = f"it failed in a full run with no test before it, and alone it {alone}"
+        return
+    outcome = run([*failed_after, nodeid])
+    if outcome is not None:
+        result.in_order.append(outcome)
+    if outcome not in BAD:
+        result.kind = NON_DETERMINISTIC
+        result.note = (
+            f"alone it {alone}, and it passed when rerun in the order it failed in: "
+            "the failure does not reproduce on demand"
+        )
+        return
+    result.kind = ORDER_DEPENDENT
+    result.culprit = find_culprit(failed_after, nodeid, lambda t: run(t) in BAD)
+    result.culprit_role = POLLUTER if result.culprit else None
+    result.note = f"alone it {alone}, but it fails after the tests that ran before it" + (
+        f": {result.culprit} leaves state behind that breaks it"
+        if result.culprit
+        else " (no single test is enough to break it)"
+    )

@@ -1,0 +1,144 @@
+"""The escalation rules against simulated test worlds: each world decides a test's outcome
+from the tests run before it in the same process, as real shared state would."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from tasks.suspects import (
+    CONSISTENT,
+    NON_DETERMINISTIC,
+    ORDER_DEPENDENT,
+    POLLUTER,
+    STATE_SETTER,
+    UNRESOLVED,
+    BudgetSpent,
+    escalate,
+    find_culprit,
+    k_of_n,
+)
+
+BEFORE = [f"t.py::test_{i}" for i in range(23)]
+V = "t.py::victim"
+
+
+class World:
+    """Counts the processes it is asked to run, like the real runner."""
+
+    def __init__(self, decide: object) -> None:
+        self.decide = decide
+        self.calls: list[list[str]] = []
+
+    def __call__(self, tests: Sequence[str]) -> str | None:
+        self.calls.append(list(tests))
+        return self.decide(tests[:-1])  # type: ignore[operator]
+
+
+def polluted_by(polluter: str) -> World:
+    return World(lambda before: "failed" if polluter in before else "passed")
+
+
+def needs(setter: str) -> World:
+    return World(lambda before: "passed" if setter in before else "failed")
+
+
+@pytest.mark.parametrize("position", [0, 1, 7, 11, 12, 22])
+def test_bisection_finds_the_polluter_anywhere(position: int) -> None:
+    world = polluted_by(BEFORE[position])
+    assert find_culprit(BEFORE, V, lambda t: world(t) == "failed") == BEFORE[position]
+    assert len(world.calls) <= 2 * 5  # two tries per halving of 23 tests
+
+
+def test_bisection_gives_up_when_it_takes_two_tests() -> None:
+    world = World(lambda before: "failed" if {BEFORE[2], BEFORE[20]} <= set(before) else "passed")
+    assert find_culprit(BEFORE, V, lambda t: world(t) == "failed") is None
+
+
+def test_order_dependent_victim() -> None:
+    result = escalate(V, ["failed", "passed"], BEFORE, [], polluted_by(BEFORE[5]))
+    assert (result.kind, result.culprit, result.culprit_role) == (
+        ORDER_DEPENDENT,
+        BEFORE[5],
+        POLLUTER,
+    )
+    assert result.alone == ["passed"] * 3
+    assert result.in_order == ["failed"]
+    assert result.flaky
+
+
+def test_victim_that_failed_in_every_full_run_is_still_order_dependent() -> None:
+    # The polluter ran before it in every order tried: only the reruns show it.
+    result = escalate(V, ["failed", "failed", "failed"], BEFORE, None, polluted_by(BEFORE[0]))
+    assert (result.kind, result.culprit) == (ORDER_DEPENDENT, BEFORE[0])
+
+
+def test_brittle_test_needs_a_state_setter() -> None:
+    result = escalate(V, ["passed", "failed"], [], BEFORE[:9], needs(BEFORE[3]))
+    assert (result.kind, result.culprit, result.culprit_role) == (
+        ORDER_DEPENDENT,
+        BEFORE[3],
+        STATE_SETTER,
+    )
+
+
+def test_consistent_failure_is_not_flaky() -> None:
+    world = World(lambda before: "failed")
+    result = escalate(V, ["failed", "failed"], BEFORE, None, world)
+    assert (result.kind, result.alone, result.flaky) == (CONSISTENT, ["failed"] * 3, False)
+    assert len(world.calls) == 3  # only alone: nothing to bisect
+
+
+def _sequence(outcomes: Sequence[str]) -> World:
+    it: Iterator[str] = itertools.cycle(outcomes)
+    return World(lambda before: next(it))
+
+
+def test_mixed_outcomes_alone_are_non_deterministic_and_stop_early() -> None:
+    world = _sequence(["failed", "passed"])
+    result = escalate(V, ["failed", "failed"], BEFORE, None, world)
+    assert (result.kind, result.alone) == (NON_DETERMINISTIC, ["failed", "passed"])
+    assert len(world.calls) == 2
+
+
+def test_failure_that_does_not_reproduce_is_non_deterministic() -> None:
+    world = World(lambda before: "passed")
+    result = escalate(V, ["failed", "passed"], BEFORE, [], world)
+    assert result.kind == NON_DETERMINISTIC
+    assert result.in_order == ["passed"]
+    assert "does not reproduce" in result.note
+
+
+def test_failing_alone_but_passed_once_without_a_setter_is_non_deterministic() -> None:
+    world = World(lambda before: "failed")
+    result = escalate(V, ["passed", "failed"], [], BEFORE, world)
+    assert result.kind == NON_DETERMINISTIC
+
+
+def test_spent_budget_leaves_the_suspect_unresolved() -> None:
+    calls = itertools.count()
+
+    def run(tests: Sequence[str]) -> str | None:
+        if next(calls) >= 2:
+            raise BudgetSpent
+        return "passed"
+
+    result = escalate(V, ["failed"], BEFORE, None, run)
+    assert (result.kind, result.reruns, result.alone) == (UNRESOLVED, 2, ["passed", "passed"])
+    assert "budget ran out after 2 rerun(s)" in result.note
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        (["passed", "failed", "error"], "passed 1 of 3"),
+        (["passed", None, "skipped"], "passed 1 of 1"),
+        ([], "passed 0 of 0"),
+    ],
+)
+def test_k_of_n_counts_only_runs_that_ran_the_test(
+    outcomes: list[str | None], expected: str
+) -> None:
+    assert k_of_n(outcomes) == expected
