@@ -190,3 +190,35 @@ def test_a_zero_budget_means_no_reruns(sample: Sample) -> None:
     assert data["suspects"] == {}
     assert not (project / "reports/phasegate/stability/reruns").exists()
     assert {f["kind"] for f in data["flaky"]} == {"mixed outcomes"}
+
+
+def test_results_stay_right_under_pytest_xdist(sample: Sample) -> None:
+    project = sample("polluted")
+    # One worker keeps the order deterministic while every report comes through xdist.
+    config = load_config(project, cli={"pytest_args": "-n 1"})
+    run = run_step(config, PYTHON, Console(quiet=True))
+    record = json.loads((project / "reports/phasegate/run-record.json").read_text())
+    assert record["xdist"] is True
+    assert record["order"] == []  # the controller collects nothing
+    assert run["counts"]["passed"] == 6
+    assert run["counts"]["failed"] == 2
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    victim = data["suspects"]["tests/test_b_victim.py::test_mode_is_ok"]
+    assert (victim["kind"], victim["culprit"]) == (
+        "order-dependent",
+        "tests/test_a_setup.py::test_switches_mode",
+    )
+    flaky = {f["nodeid"]: f for f in data["flaky"]}
+    assert " -n0 " in flaky["tests/test_b_victim.py::test_mode_is_ok"]["repro"]
+
+
+def test_counts_under_xdist_match_plain_pytest(sample: Sample) -> None:
+    project = sample("flaky")
+    config = load_config(project, cli={"pytest_args": "-n 2", "seed": "3"})
+    run = run_step(config, PYTHON, Console(quiet=True))
+    assert (run["counts"]["passed"], run["counts"]["failed"]) == (1, 1)
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert [f["nodeid"] for f in data["flaky"]] == [
+        "tests/test_flaky.py::test_fails_the_first_time"
+    ]
+    assert [r["pass_rate"] for r in data["runs"]] == [50.0, 100.0, 100.0]
