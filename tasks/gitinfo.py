@@ -139,3 +139,41 @@ def ever_contained(cwd: Path, path: Path, text: str) -> bool:
         return bool(git(cwd, "log", "--format=%H", "-S", text, "--", str(path)).strip())
     except GitError:
         return False
+
+
+UNCOMMITTED = "0" * 40
+
+
+def commit_ages(cwd: Path) -> dict[str, int]:
+    """Commit -> its age in HEAD's history, 0 for HEAD (topological, so commits made within
+    the same second still compare); UNCOMMITTED is -1, newer than any commit."""
+    try:
+        out = git(cwd, "rev-list", "--topo-order", "HEAD")
+    except GitError:
+        return {UNCOMMITTED: -1}
+    ages = {sha: age for age, sha in enumerate(out.split())}
+    ages[UNCOMMITTED] = -1
+    return ages
+
+
+def blame_times(cwd: Path, path: Path) -> dict[int, tuple[str, int]] | None:
+    """Line -> (commit, committer time) of its last change; uncommitted lines get commit
+    UNCOMMITTED and the current time. None when git cannot blame the file (untracked, or not
+    in a repository)."""
+    try:
+        out = git(cwd, "blame", "--porcelain", "-w", "--", str(path))
+    except GitError:
+        return None
+    times: dict[str, int] = {}
+    lines: dict[int, tuple[str, int]] = {}
+    sha, final = "", 0
+    for line in out.splitlines():
+        if line.startswith("\t"):
+            continue
+        head = line.split(" ")
+        if len(head[0]) == 40 and len(head) >= 3 and head[1].isdigit() and head[2].isdigit():
+            sha, final = head[0], int(head[2])
+            lines[final] = (sha, 0)
+        elif head[0] == "committer-time" and len(head) == 2:
+            times[sha] = int(head[1])
+    return {n: (c, times.get(c, 0)) for n, (c, _) in lines.items()}

@@ -371,12 +371,21 @@ def _flaky_row(
         "kind": kind,
         "outcomes": list(outcomes),
         "k_of_n": k_of_n(outcomes),
+        "failed_in_run": next((i for i, o in enumerate(outcomes, 1) if o in BAD), None),
         "alone": esc.alone if esc else [],
         "culprit": esc.culprit if esc else None,
         "culprit_role": esc.culprit_role if esc else None,
         "note": esc.note if esc else "",
         "repro": repro_command(config, python, tests, XDIST_OFF if xdist else ()),
     }
+
+
+def failing_record(config: PhaseConfig, run_index: int, nodeid: str) -> TestRecord | None:
+    """How `nodeid` failed in stability run `run_index` (run 1 is the `run` step's)."""
+    arts = Artifacts(config.reports_dir)
+    path = arts.run_record if run_index == 1 else arts.stability_dir / f"run-{run_index}.json"
+    record = _raw_record(path)
+    return next((t for t in merge_reports(record["reports"]) if t.nodeid == nodeid), None)
 
 
 def load_stability(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:

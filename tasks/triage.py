@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from tasks.layout import project_layout
 from tasks.results import TestRecord
 from tasks.run import load_run, tests_of
 from tasks.runner import repro_command
-from tasks.stability import load_stability
+from tasks.stability import failing_record, load_stability
 from tasks.triage_rules import CATEGORIES, Layout, Verdict, classify
 
 
@@ -39,6 +40,8 @@ class GitProbe:
         self.tests_lines = tests_lines
         self.repo = gitinfo.toplevel(config.project) is not None
         self.changed = gitinfo.changed_lines(config.project, base) if base else {}
+        self._blame: dict[Path, dict[int, tuple[str, int]] | None] = {}
+        self._ages: dict[str, int] | None = None
 
     def ever_had(self, module: Path, name: str) -> bool | None:
         return gitinfo.ever_contained(self.project, module, name) if self.repo else None
@@ -78,6 +81,96 @@ class GitProbe:
                 if changed_here is None or changed_here & lines:
                     changed.append(name)
         return bool(changed), [self.layout.rel(f) for f in sorted(changed or ran)]
+
+    def runs_production(self, nodeid: str) -> list[str] | None:
+        """The production files the test executes (None without per-test coverage)."""
+        if not self.tests_lines:
+            return None
+        files = self.tests_lines.get(nodeid, {})
+        return sorted(self.layout.rel(f) for f in files if not self.layout.is_test_code(f))
+
+    def newest_change(self, record: TestRecord) -> tuple[str, str] | None:
+        """Which changed last, by git blame: the test's own lines or the production lines it
+        executes. (test|production, a sentence), or None when blame cannot tell them apart."""
+        if not self.repo or record.nodeid not in self.tests_lines:
+            return None
+        test_side = _test_lines(self.project, record)
+        production = {
+            Path(f): lines
+            for f, lines in self.tests_lines[record.nodeid].items()
+            if not self.layout.is_test_code(f)
+        }
+        newest_test = self._newest(test_side)
+        newest_production = self._newest(production)
+        if newest_test is None or newest_production is None:
+            return None
+        (t_age, t_sha, t_time, t_where) = newest_test
+        (p_age, p_sha, p_time, p_where) = newest_production
+        if t_sha == p_sha:
+            return None  # changed together: blame cannot say which is wrong
+        test_said = f"the test's own lines last changed in {_commit(t_sha, t_time)} ({t_where})"
+        prod_said = (
+            f"the newest production line it executes changed in {_commit(p_sha, p_time)} "
+            f"({p_where})"
+        )
+        if t_age < p_age:
+            return "test", f"{test_said}, after {prod_said}"
+        return "production", f"{prod_said}, after {test_said}"
+
+    def _newest(self, lines_by_file: dict[Path, set[int]]) -> tuple[int, str, int, str] | None:
+        """(age, commit, time, file:line) of the most recent change among the lines."""
+        if self._ages is None:
+            self._ages = gitinfo.commit_ages(self.project)
+        best: tuple[int, str, int, str] | None = None
+        for path, lines in lines_by_file.items():
+            if path not in self._blame:
+                self._blame[path] = gitinfo.blame_times(self.project, path)
+            blame = self._blame[path]
+            if blame is None:
+                continue
+            for n in sorted(lines):
+                if n in blame:
+                    sha, when = blame[n]
+                    age = self._ages.get(sha, len(self._ages))
+                    if best is None or age < best[0]:
+                        best = (age, sha, when, f"{self.layout.rel(str(path))}:{n}")
+        return best
+
+
+def _commit(sha: str, when: int) -> str:
+    if sha == gitinfo.UNCOMMITTED:
+        return "uncommitted changes"
+    day = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat()
+    return f"commit {sha[:8]} of {day}"
+
+
+def _test_lines(project: Path, record: TestRecord) -> dict[Path, set[int]]:
+    """The lines of the test function itself, and of every test-code frame it failed in."""
+    path_part, *names = record.nodeid.split("::")
+    path = project / path_part
+    result: dict[Path, set[int]] = {}
+    try:
+        tree: ast.AST = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return result
+    node: ast.AST | None = tree
+    for name in (n.split("[", 1)[0] for n in names):
+        body = getattr(node, "body", [])
+        node = next(
+            (
+                child
+                for child in body
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and child.name == name
+            ),
+            None,
+        )
+        if node is None:
+            return result
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        result[path.resolve()] = set(range(first, (node.end_lineno or node.lineno) + 1))
+    return result
 
 
 def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
@@ -149,7 +242,11 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     records = {t.nodeid: t for t in tests_of(run)}
     # Tests that passed in run 1 but failed in a later stability run are flaky failures too.
     failing = [t for t in records.values() if t.is_bad]
-    failing += [records[n] for n in flaky if n in records and not records[n].is_bad]
+    for nodeid, row in flaky.items():
+        if nodeid in records and not records[nodeid].is_bad and row.get("failed_in_run"):
+            # Explain the failure as the run that failed saw it.
+            failed = failing_record(config, row["failed_in_run"], nodeid)
+            failing.append(failed if failed is not None else records[nodeid])
     verdicts = []
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
@@ -180,7 +277,9 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
         "failures": [v.to_json() for v in verdicts],
     }
     write_json(arts.triage_json, "triage", data)
-    write_text_atomic(arts.failures_txt, render_failures(verdicts, groups, records))
+    write_text_atomic(
+        arts.failures_txt, render_failures(verdicts, groups, {r.nodeid: r for r in failing})
+    )
     summary = ", ".join(f"{n} {c}" for c, n in by_category.items() if n)
     console.step(f"triage: {data['headline']}" + (f": {summary}" if summary else ""))
     return data

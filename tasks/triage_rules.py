@@ -114,6 +114,10 @@ class Probe(Protocol):
 
     def production_changed(self, nodeid: str) -> tuple[bool, list[str]] | None: ...
 
+    def runs_production(self, nodeid: str) -> list[str] | None: ...
+
+    def newest_change(self, record: TestRecord) -> tuple[str, str] | None: ...
+
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
@@ -500,6 +504,30 @@ def _by_location(
             f"behaviour with the expectation at {facts.site}"
         )
         return _verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
+    if probe.runs_production(record.nodeid) == []:
+        evidence.append("per-test coverage shows it executes no line of production code")
+        return _verdict(
+            record,
+            facts,
+            TEST,
+            MEDIUM,
+            "the test runs no production code: the expectation that failed is its own",
+            evidence,
+            f"fix the test at {facts.site}: it checks nothing the product computes",
+        )
+    newest = probe.newest_change(record)
+    if newest is not None:
+        category, said = newest
+        evidence.append(said)
+        fix = (
+            f"check the expectation at {facts.site}: it changed after the code it tests"
+            if category == TEST
+            else f"check the recent change to the code this test runs against the "
+            f"expectation at {facts.site}"
+        )
+        return _verdict(
+            record, facts, category, LOW if change is None else MEDIUM, said, evidence, fix
+        )
     evidence.append("the evidence does not decide between the test's expectation and the code")
     return _verdict(
         record,

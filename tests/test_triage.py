@@ -228,3 +228,110 @@ def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
     assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
     assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
     assert triaged["by_category"] == {"test": 5, "production": 2, "flaky": 1, "environment": 3}
+
+
+# --- without a base: git blame decides which changed last -----------------------------------
+
+NO_BASE_START = {
+    "pyproject.toml": """
+        [tool.phasegate]
+        venv = "none"
+        runs = 1
+    """,
+    "calc/__init__.py": "",
+    "calc/ops.py": """
+        def double(x):
+            return 2 * x
+
+
+        def half(x):
+            return x / 2
+    """,
+    "tests/test_ops.py": """
+        from calc.ops import double, half
+
+
+        def test_double():
+            assert double(4) == 8
+
+
+        def test_half():
+            assert half(8) == 4
+
+
+        def test_arithmetic_itself():
+            assert 1 + 1 == 2
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def blamed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = tmp_path_factory.mktemp("calc")
+    commit_all(write_files(project, NO_BASE_START), "calc with tests")
+    tests = project / "tests/test_ops.py"
+    text = tests.read_text().replace("double(4) == 8", "double(4) == 9")
+    tests.write_text(text.replace("1 + 1 == 2", "1 + 1 == 3"))
+    commit_all(project, "test: tighten expectations")  # a test bug, committed
+    ops = project / "calc/ops.py"
+    ops.write_text(ops.read_text().replace("x / 2", "x // 3"))  # a regression, uncommitted
+    config = load_config(project, env={})  # no base_ref, no history
+    console = Console(quiet=True)
+    run_step(config, PYTHON, console)
+    data = triage_step(config, PYTHON, console)
+    assert data["base"] is None
+    return data
+
+
+def test_a_test_changed_after_the_code_it_runs_is_a_test_bug(blamed: dict[str, Any]) -> None:
+    found = verdicts(blamed)["tests/test_ops.py::test_double"]
+    assert (found["category"], found["confidence"]) == ("test", "low")
+    assert found["reason"].startswith("the test's own lines last changed in commit ")
+    assert "after the newest production line it executes changed in commit" in found["reason"]
+
+
+def test_uncommitted_production_change_is_a_regression(blamed: dict[str, Any]) -> None:
+    found = verdicts(blamed)["tests/test_ops.py::test_half"]
+    assert found["category"] == "production"
+    assert found["reason"].startswith(
+        "the newest production line it executes changed in uncommitted changes (calc/ops.py:6)"
+    )
+
+
+def test_a_test_that_runs_no_production_code_is_a_test_bug(blamed: dict[str, Any]) -> None:
+    found = verdicts(blamed)["tests/test_ops.py::test_arithmetic_itself"]
+    assert (found["category"], found["confidence"]) == ("test", "medium")
+    assert "per-test coverage shows it executes no line of production code" in found["evidence"]
+
+
+# --- order dependency: the polluter in the fix, the two-test repro --------------------------
+
+
+def test_order_dependent_failure_names_its_polluter(sample: Any) -> None:
+    project = sample("polluted")
+    config = load_config(project, env={})
+    console = Console(quiet=True)
+    run_step(config, PYTHON, console)
+    stability_step(config, PYTHON, console)
+    data = triage_step(config, PYTHON, console)
+    found = verdicts(data)
+    victim = found["tests/test_b_victim.py::test_mode_is_ok"]
+    assert (victim["category"], victim["reason"]) == ("flaky", "flaky (order-dependent)")
+    assert victim["fix"].startswith("tests/test_a_setup.py::test_switches_mode leaves state")
+    assert victim["repro"] == (
+        "python -m pytest -p no:randomly tests/test_a_setup.py::test_switches_mode "
+        "tests/test_b_victim.py::test_mode_is_ok"
+    )
+    # Passed in run 1, failed in run 2: explained from the run that failed.
+    brittle = found["tests/test_c_brittle.py::test_plugin_is_registered"]
+    assert brittle["exception"] == "AssertionError"
+    assert brittle["site"] == "tests/test_c_brittle.py:5"
+    assert "it passes after tests/test_a_setup.py::test_registers_a_plugin" in " ".join(
+        brittle["evidence"]
+    )
+    broken = found["tests/test_d_broken.py::test_always_fails"]
+    assert broken["category"] == "test"  # runs no production code
+    assert (
+        "it is not flaky: it failed in every full run and alone (passed 0 of 3)"
+        in (broken["evidence"])
+    )
