@@ -28,7 +28,7 @@ class Option:
     """One config key: how it is parsed, its default and its help line."""
 
     name: str
-    kind: str  # str | list | int | percent | number | duration | choice | orders
+    kind: str  # str | list | int | percent | number | duration | choice | orders | floors
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -83,6 +83,25 @@ OPTIONS: tuple[Option, ...] = (
     Option("min_increase", "number", None, "coverage must rise by this many points"),
     Option("file_min_coverage", "percent", None, "floor for every file matching `files` (%)"),
     Option("files", "list", [], "globs the per-file floor applies to; all files if empty"),
+    Option(
+        "file_floors",
+        "floors",
+        {},
+        'a floor per glob, each its own gate, e.g. {"src/core/*" = 90, "src/cli/*" = 60}',
+    ),
+    Option(
+        "tested_min_coverage",
+        "percent",
+        None,
+        "floor for each production file the tests added or changed this phase execute (%)",
+    ),
+    Option("new_file_min_coverage", "percent", None, "floor for each file added this phase (%)"),
+    Option(
+        "diff_min_coverage",
+        "percent",
+        None,
+        "share of production lines changed since the base that tests execute (%)",
+    ),
     Option("reports_dir", "str", "reports/phasegate", "where every artifact is written"),
     Option("trending", "str", None, "coverage history file; default <reports_dir>/trending.json"),
     Option("summary", "str", None, "phase summary markdown; default depends on .planning/"),
@@ -120,6 +139,10 @@ class PhaseConfig:
     min_increase: float | None
     file_min_coverage: float | None
     files: tuple[str, ...]
+    file_floors: dict[str, float]
+    tested_min_coverage: float | None
+    new_file_min_coverage: float | None
+    diff_min_coverage: float | None
     reports_dir: Path
     trending: Path
     summary: Path
@@ -155,6 +178,8 @@ def _show(raw: object) -> str:
         return str(raw).lower()
     if isinstance(raw, list):
         return "[" + ", ".join(_show(x) for x in raw) + "]"
+    if isinstance(raw, dict):
+        return "{" + ", ".join(f"{_show(k)} = {_show(v)}" for k, v in raw.items()) + "}"
     return repr(raw)
 
 
@@ -260,7 +285,39 @@ def parse_value(option: Option, raw: object, origin: str) -> Any:
         if not orders or bad:
             raise _fail(origin, name, raw, "must list orders from " + ", ".join(option.choices))
         return tuple(orders)
+    if option.kind == "floors":
+        return _as_floors(origin, name, raw)
     raise AssertionError(f"unknown option kind {option.kind!r}")  # pragma: no cover
+
+
+def _as_floors(origin: str, name: str, raw: object) -> dict[str, float]:
+    """A table glob -> percent; from env/CLI, "glob=percent" pairs separated by spaces."""
+    expected = (
+        'must map file globs to percentages, e.g. {"src/core/*" = 90} '
+        '(PHASEGATE_FILE_FLOORS="src/core/*=90 src/cli/*=60")'
+    )
+    if isinstance(raw, str) and origin in ("env", "cli"):
+        pairs: list[tuple[str, object]] = []
+        for item in shlex.split(raw):
+            glob, sep, text = item.rpartition("=")
+            if not sep or not glob:
+                raise _fail(origin, name, raw, expected)
+            pairs.append((glob, text))
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise _fail(origin, name, raw, expected)
+    floors = {}
+    for glob, value in pairs:
+        number: float
+        try:
+            number = float(value) if isinstance(value, str | int | float) else math.nan
+        except ValueError:
+            number = math.nan
+        if isinstance(value, bool) or not 0 <= number <= 100:  # nan fails too
+            raise _fail(origin, name, raw, expected)
+        floors[glob] = number
+    return floors
 
 
 # --- layering -------------------------------------------------------------------------------
@@ -307,6 +364,8 @@ def load_config(
         value = option.default
         if isinstance(value, list):
             value = tuple(value)
+        elif isinstance(value, dict):
+            value = dict(value)
         if option.name in table:
             value = parse_value(option, table[option.name], origin)
         if option.env_var in env:

@@ -1,5 +1,6 @@
-"""The `coverage` step: coverage.py's own totals from the instrumented run, the gates (target,
-increase over the baseline, per-file floors), and the phase's entry in the history.
+"""The `coverage` step: coverage.py's own totals from the instrumented run, the gates
+(tasks.coverage_rules), the files tested this phase (from the impact index), and the phase's
+entry in the history.
 
 Every percentage is coverage.py's: its JSON report's totals, its display precision, and its
 `should_fail_under` rounding, so a gate agrees with `coverage report --fail-under`.
@@ -8,159 +9,118 @@ Every percentage is coverage.py's: its JSON report's totals, its display precisi
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from coverage.results import should_fail_under
-
-from tasks import coverage_reports, gitinfo
+from tasks import coverage_reports, gitinfo, impact
 from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.base import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.coverage_rules import (
+    coverage_gaps,
+    diff_coverage,
+    diff_gate,
+    file_rows,
+    floor_gates,
+    fmt_pct,
+    glob_floor_gates,
+    increase_gate,
+    precision_of,
+    set_floor_gate,
+    target_gate,
+)
 from tasks.errors import ConfigError, MissingArtifactError, PhaseError
-from tasks.gates import FAIL, NOT_APPLICABLE, PASS, Gate
-from tasks.impact import files_by_test
+from tasks.gates import FAIL, Gate
 from tasks.layout import project_layout
 from tasks.phase_facts import tests_created
 from tasks.run import load_run
 from tasks.stability import load_stability
 from tasks.trend import load_history, previous, save_history, upsert
 
-# "decreased by 0.00" must never fail a no-decrease gate: increases are compared at 2 decimals.
-INCREASE_TOLERANCE = 0.005
-
-
-def precision_of(display: str) -> int:
-    """The project's report precision, read off coverage.py's own formatted total."""
-    return len(display.split(".", 1)[1]) if "." in display else 0
-
-
-def fmt_pct(value: float | None, precision: int) -> str:
-    return "n/a" if value is None else f"{value:.{precision}f}%"
-
-
-def target_gate(name: str, total: float, target: float | None, precision: int, what: str) -> Gate:
-    if target is None:
-        return Gate(name, "not set", fmt_pct(total, precision), NOT_APPLICABLE)
-    failed = should_fail_under(total, target, precision)
-    detail = (
-        f"{what} is {fmt_pct(total, precision)}, below the {target:g}% required" if failed else ""
-    )
-    return Gate(
-        name, f">= {target:g}%", fmt_pct(total, precision), FAIL if failed else PASS, detail
-    )
-
-
-def increase_gate(increase: float | None, minimum: float | None, baseline_note: str) -> Gate:
-    name = "coverage increase"
-    if minimum is None:
-        shown = "n/a" if increase is None else f"{increase:+.2f}"
-        return Gate(name, "not set", shown, NOT_APPLICABLE)
-    if increase is None:
-        return Gate(
-            name,
-            f">= +{minimum:g}",
-            "n/a",
-            FAIL,
-            "no baseline: set coverage_baseline or record a previous phase",
-        )
-    ok = increase >= minimum - INCREASE_TOLERANCE
-    detail = (
-        ""
-        if ok
-        else (
-            f"coverage rose {increase:+.2f} points over {baseline_note}, "
-            f"less than the +{minimum:g} required"
-        )
-    )
-    return Gate(name, f">= +{minimum:g}", f"{increase:+.2f}", PASS if ok else FAIL, detail)
-
-
-def file_rows(report: Mapping[str, Any], project: Path) -> list[dict[str, Any]]:
-    """Per-file numbers as coverage.py computed them, paths relative to the project."""
-    rows = []
-    for name, data in report.get("files", {}).items():
-        summary = data["summary"]
-        path = Path(name)
-        rel = (
-            path.relative_to(project).as_posix()
-            if path.is_absolute() and path.is_relative_to(project)
-            else Path(name).as_posix()
-        )
-        rows.append(
-            {
-                "file": rel,
-                "statements": summary["num_statements"],
-                "missing": summary["missing_lines"],
-                "percent": summary["percent_covered"],
-                "display": summary["percent_covered_display"],
-                "missing_lines": data.get("missing_lines", []),
-            }
-        )
-    return sorted(rows, key=lambda r: r["file"])
-
-
-def floor_gates(
-    rows: Sequence[Mapping[str, Any]], floor: float | None, patterns: Sequence[str], precision: int
-) -> list[Gate]:
-    if floor is None:
-        return []
-    chosen = [
-        r for r in rows if not patterns or any(fnmatch.fnmatch(r["file"], p) for p in patterns)
-    ]
-    if not chosen:
-        return [
-            Gate(
-                "file floor",
-                f">= {floor:g}%",
-                "no file",
-                FAIL,
-                f"no measured file matches files = {list(patterns)}",
-            )
-        ]
-    below = [r for r in chosen if should_fail_under(r["percent"], floor, precision)]
-    detail = "; ".join(f"{r['file']} {r['display']}%" for r in below[:5])
-    return [
-        Gate(
-            f"file floor ({len(chosen)} files)",
-            f">= {floor:g}% each",
-            f"{len(chosen) - len(below)}/{len(chosen)} meet it",
-            FAIL if below else PASS,
-            f"below the floor: {detail}" if below else "",
-        )
-    ]
-
-
-def coverage_gaps(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
-    """The files with the most missed lines: where the next phase should look."""
-    ranked = sorted((r for r in rows if r["missing"]), key=lambda r: (-r["missing"], r["file"]))
-    return [
-        {"file": r["file"], "missing": r["missing"], "display": r["display"]}
-        for r in ranked[:limit]
-    ]
-
 
 def files_tested(
     config: PhaseConfig,
     base: str | None,
-    tests_files: Mapping[str, set[str]],
+    index: impact.ImpactIndex,
     rows: Sequence[Mapping[str, Any]],
 ) -> list[str]:
-    """Production files run by the tests this phase added or changed (all tested files when
-    there is no base)."""
+    """Production files executed by the tests this phase added or changed, from the impact
+    index (every tested file when there is no base to say what changed)."""
     layout = project_layout(config)
     measured = {r["file"] for r in rows}
+    by_test = index.files_by_test()
     if base is None:
-        touched = set(tests_files)
+        touched = set(by_test)
     else:
         changed = gitinfo.changed_files(config.project, base)
-        touched = {t for t in tests_files if (config.project / t.split("::")[0]) in changed}
-    files = {layout.rel(f) for t in touched for f in tests_files[t]}
-    return sorted(f for f in files if f in measured)
+        touched = {t for t in by_test if (config.project / t.split("::")[0]) in changed}
+    files = {f for t in touched for f in by_test[t]}
+    return sorted(
+        f for f in files if f in measured and not layout.is_test_code(str(config.project / f))
+    )
+
+
+def changed_production(
+    config: PhaseConfig, base: str
+) -> tuple[dict[str, set[int] | None], list[str]]:
+    """Production files changed since `base` (project-relative -> changed lines, None: new
+    file), and the production files added since `base`."""
+    layout = project_layout(config)
+    changed = {
+        layout.rel(str(path)): lines
+        for path, lines in gitinfo.changed_lines(config.project, base).items()
+        if layout.in_project(str(path)) and not layout.is_test_code(str(path))
+    }
+    added = sorted(
+        layout.rel(str(p))
+        for p in gitinfo.added_files(config.project, base)
+        if layout.in_project(str(p)) and not layout.is_test_code(str(p))
+    )
+    return changed, added
+
+
+def phase_gates(
+    config: PhaseConfig,
+    base: str | None,
+    rows: Sequence[Mapping[str, Any]],
+    tested: list[str] | None,
+    precision: int,
+) -> tuple[list[Gate], dict[str, Any] | None, list[str] | None]:
+    """The gates that need the phase's changes: tested files, new files, diff coverage."""
+    gates: list[Gate] = []
+    diff = None
+    added: list[str] | None = None
+    if base is not None:
+        changed, added = changed_production(config, base)
+        diff = diff_coverage({r["file"]: r for r in rows}, changed)
+    no_base = "no base commit: set base_ref or record a previous phase"
+    for gate in (
+        set_floor_gate(
+            "tested this phase",
+            rows,
+            tested,
+            config.tested_min_coverage,
+            precision,
+            no_base if base is None else "the run recorded no per-test contexts",
+            "no production file is executed by a test added or changed this phase",
+        ),
+        set_floor_gate(
+            "new files",
+            rows,
+            added,
+            config.new_file_min_coverage,
+            precision,
+            no_base,
+            "no production file coverage measures was added this phase",
+        ),
+    ):
+        if gate is not None:
+            gates.append(gate)
+    gates.append(diff_gate(diff, config.diff_min_coverage, precision))
+    return gates, diff, added
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -217,10 +177,23 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
     )
     gates.append(increase_gate(increase, config.min_increase, baseline_note))
     gates += floor_gates(rows, config.file_min_coverage, config.files, precision)
+    gates += glob_floor_gates(rows, config.file_floors, precision)
 
     base, _ = resolve_base(config)
-    tests_files = files_by_test(arts.coverage_data)
-    tested = files_tested(config, base, tests_files, rows)
+    warnings = []
+    index = impact.load(arts.impact_json, config.project, run["run_id"])
+    if index is None or not index.per_test:
+        warnings.append(
+            "the run recorded no per-test contexts (is COVERAGE_CORE=sysmon forced by a "
+            "plugin?): files tested this phase and the impact index are unknown"
+        )
+        tested: list[str] | None = None
+    else:
+        tested = files_tested(config, base, index, rows)
+    more, diff, added = phase_gates(
+        config, base, rows, None if tested is None or base is None else tested, precision
+    )
+    gates += more
     stability = load_stability(config, run["run_id"])
     nodeids = [t["nodeid"] for t in run["tests"] if "::" in t["nodeid"]]
     meta = report.get("meta", {})
@@ -230,7 +203,7 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
         "commit": gitinfo.head(config.project) if gitinfo.toplevel(config.project) else None,
         "coverage": round(total, 4),
         "increase": None if increase is None else round(increase, 4),
-        "files_tested": len(tested),
+        "files_tested": None if tested is None else len(tested),
         "tests_created": tests_created(config.project, base, nodeids),
         "tests_total": len(nodeids),
         "pass_rate": run["pass_rate"],
@@ -240,7 +213,6 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
         "core": run["coverage"].get("core", "ctrace"),
         "branch": bool(meta.get("branch_coverage")),
     }
-    warnings = []
     if (
         before is not None
         and (before.get("core"), before.get("branch")) != (entry["core"], entry["branch"])
@@ -261,9 +233,12 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
         "baseline": baseline,
         "baseline_note": baseline_note,
         "increase": increase,
-        "files": rows,
+        "files": [{k: v for k, v in r.items() if k != "executed_lines"} for r in rows],
         "gaps": coverage_gaps(rows),
-        "files_tested": tested,
+        "files_tested": tested or [],
+        "files_added": added,
+        "diff": diff,
+        "impact_index": str(arts.impact_json) if index is not None else None,
         "history_entry": entry,
         "warnings": warnings,
         "gates": [g.to_json() for g in gates],

@@ -1,4 +1,5 @@
-"""coverage.py's JSON, HTML and term-missing reports, made from the run's data file.
+"""coverage.py's JSON, HTML and term-missing reports and the per-test impact index, made
+from the run's data file.
 
 The run step starts this in a background process as soon as the instrumented run ends, so
 the reports are written while the stability runs use the suite (on another core); the
@@ -19,6 +20,7 @@ from pathlib import Path
 from coverage import Coverage
 from coverage.exceptions import CoverageException
 
+from tasks import impact
 from tasks.artifacts import Artifacts, write_text_atomic
 
 STATUS = "reports-status.json"
@@ -36,8 +38,8 @@ def write_reports(arts: Artifacts) -> None:
     write_text_atomic(arts.coverage_dir / "report.txt", text.getvalue())
 
 
-def start(arts: Artifacts, project: Path) -> None:
-    """Start writing the reports in the background."""
+def start(arts: Artifacts, project: Path, run_id: str) -> None:
+    """Start writing the reports and the impact index in the background."""
     (arts.coverage_dir / STATUS).unlink(missing_ok=True)
     log = str(arts.coverage_dir / "reports.log")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
@@ -45,7 +47,7 @@ def start(arts: Artifacts, project: Path) -> None:
     # a Popen object dropped while its child runs would report as a ResourceWarning.
     pid = os.posix_spawn(
         sys.executable,
-        [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project)],
+        [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project), run_id],
         dict(os.environ),
         file_actions=[(os.POSIX_SPAWN_OPEN, 1, log, flags, 0o644), (os.POSIX_SPAWN_DUP2, 1, 2)],
     )
@@ -84,8 +86,9 @@ def wait(arts: Artifacts, project: Path, timeout: float = 900.0) -> str | None:
             break
         time.sleep(0.05)
     if not status.is_file():  # the background process is gone: write them here and now
+        run_id = json.loads(arts.run_json.read_text(encoding="utf-8"))["run_id"]
         subprocess.run(
-            [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project)],
+            [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project), run_id],
             check=False,
         )
     if not status.is_file():
@@ -94,12 +97,13 @@ def wait(arts: Artifacts, project: Path, timeout: float = 900.0) -> str | None:
     return error
 
 
-def main(root: str, project: str) -> int:
+def main(root: str, project: str, run_id: str) -> int:
     os.chdir(project)  # coverage reads the project's own config from the current folder
     arts = Artifacts(Path(root))
     error = None
     try:
         write_reports(arts)
+        impact.write(arts.impact_json, arts.coverage_data, Path(project).resolve(), run_id)
     except CoverageException as exc:
         error = str(exc)
     write_text_atomic(arts.coverage_dir / STATUS, json.dumps({"error": error}))
@@ -107,4 +111,4 @@ def main(root: str, project: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3]))

@@ -70,6 +70,18 @@ def changed_files(cwd: Path, base: str) -> set[Path]:
     }
 
 
+def added_files(cwd: Path, base: str) -> set[Path]:
+    """Absolute paths that did not exist at `base`: added since, committed or not."""
+    top = toplevel(cwd)
+    if top is None:
+        return set()
+    diff = git(cwd, "diff", "-z", "--name-only", "--no-renames", "--diff-filter=A", base, "--")
+    untracked = git(cwd, "ls-files", "-z", "--others", "--exclude-standard")
+    return {top / n for n in diff.split("\0") if n} | {
+        cwd.resolve() / n for n in untracked.split("\0") if n
+    }
+
+
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 

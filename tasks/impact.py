@@ -1,11 +1,28 @@
-"""Which tests execute which files, from the per-test contexts of the instrumented run."""
+"""The per-test impact index: which tests execute which lines of which files, from the
+per-test contexts of the one instrumented run, with each file's content hash so a stale index
+is detected rather than trusted.
+
+impact.json:
+    {"format": 1, "base_run_id": ..., "per_test": true,
+     "tests": ["tests/test_a.py::test_x", ...],
+     "files": {"pkg/mod.py": {"sha256": "...", "lines": {"12": [0, 3]}}}}
+
+Line numbers map to indexes into "tests". Paths are relative to the project (absolute when
+outside it).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from coverage import CoverageData
+
+from tasks.artifacts import read_fresh, write_json
 
 
 def context_test(context: str) -> str:
@@ -28,6 +45,79 @@ def lines_by_test(data_file: Path) -> dict[str, dict[str, set[int]]]:
     return result
 
 
-def files_by_test(data_file: Path) -> dict[str, set[str]]:
-    """nodeid -> absolute paths of the measured files it executed (empty if no data)."""
-    return {test: set(files) for test, files in lines_by_test(data_file).items()}
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _rel(path: Path, project: Path) -> str:
+    return path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)
+
+
+def build(data_file: Path, project: Path) -> dict[str, Any]:
+    """The index of a coverage data file recorded with per-test contexts."""
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    tests: dict[str, int] = {}
+    files: dict[str, dict[str, Any]] = {}
+    for filename in sorted(data.measured_files()):
+        by_line: dict[str, list[int]] = {}
+        for lineno, contexts in sorted(data.contexts_by_lineno(filename).items()):
+            ids = {tests.setdefault(context_test(c), len(tests)) for c in contexts if c}
+            if ids:
+                by_line[str(lineno)] = sorted(ids)
+        path = Path(filename)
+        files[_rel(path, project)] = {"sha256": file_hash(path), "lines": by_line}
+    return {"per_test": bool(tests), "tests": list(tests), "files": files}
+
+
+def write(path: Path, data_file: Path, project: Path, run_id: str) -> None:
+    write_json(path, "impact", {"base_run_id": run_id, **build(data_file, project)})
+
+
+@dataclasses.dataclass(frozen=True)
+class ImpactIndex:
+    """Queries over impact.json."""
+
+    project: Path
+    per_test: bool
+    tests: tuple[str, ...]
+    files: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def from_json(cls, project: Path, data: Mapping[str, Any]) -> ImpactIndex:
+        return cls(project, bool(data["per_test"]), tuple(data["tests"]), data["files"])
+
+    def tests_for_line(self, file: str, line: int) -> list[str]:
+        """The tests that executed `line` of `file` (a project-relative path)."""
+        ids = self.files.get(file, {}).get("lines", {}).get(str(line), [])
+        return sorted(self.tests[i] for i in ids)
+
+    def tests_for_lines(self, file: str, lines: Iterable[int]) -> set[str]:
+        by_line = self.files.get(file, {}).get("lines", {})
+        return {self.tests[i] for n in lines for i in by_line.get(str(n), [])}
+
+    def files_by_test(self) -> dict[str, set[str]]:
+        """nodeid -> the project-relative files it executed."""
+        result: dict[str, set[str]] = defaultdict(set)
+        for file, entry in self.files.items():
+            for ids in entry["lines"].values():
+                for i in ids:
+                    result[self.tests[i]].add(file)
+        return dict(result)
+
+    def stale_files(self) -> list[str]:
+        """Indexed files whose content changed (or vanished) since the run measured them."""
+        return sorted(
+            file
+            for file, entry in self.files.items()
+            if file_hash(self.project / file) != entry["sha256"]
+        )
+
+
+def load(path: Path, project: Path, run_id: str) -> ImpactIndex | None:
+    """The index made from the run `run_id` (None when absent or from another run)."""
+    data = read_fresh(path, "impact", "run", run_id)
+    return None if data is None else ImpactIndex.from_json(project, data)

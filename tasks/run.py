@@ -69,11 +69,13 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         console,
     )
     record = check_ran(result, config, arts.run_log)
+    run_id = uuid.uuid4().hex
+    arts.impact_json.unlink(missing_ok=True)
     if coverage is not None and coverage.data_file.is_file():
-        coverage_reports.start(arts, config.project)
+        coverage_reports.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
     data: dict[str, Any] = {
-        "run_id": uuid.uuid4().hex,
+        "run_id": run_id,
         "phase": config.phase,
         "started": started.isoformat(timespec="seconds"),
         "duration": round(result.duration, 3),
@@ -95,6 +97,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
             "data_file": str(coverage.data_file),
             "json_report": str(arts.coverage_report_json),
             "html_report": str(arts.coverage_html),
+            "impact_index": str(arts.impact_json),
             "contexts": coverage.contexts,
             "core": "ctrace" if coverage.contexts else "default",
         }

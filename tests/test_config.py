@@ -46,6 +46,19 @@ def test_durations(tmp_path: Path, value: str, seconds: float) -> None:
     assert load_config(tmp_path, cli={"max_duration": value}, env={}).max_duration == seconds
 
 
+def test_file_floors_from_toml_env_and_cli(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.phasegate]\nfile_floors = {"src/core/*" = 90, "src/cli/*" = 60.5}\n'
+    )
+    assert load_config(tmp_path, env={}).file_floors == {"src/core/*": 90.0, "src/cli/*": 60.5}
+    env = {"PHASEGATE_FILE_FLOORS": "src/a=b/*=70"}  # the last "=" splits glob and floor
+    assert load_config(tmp_path, env=env).file_floors == {"src/a=b/*": 70.0}
+    cli = {"file_floors": "x/*=50 y/*=40"}
+    assert load_config(tmp_path, cli=cli, env={}).file_floors == {"x/*": 50.0, "y/*": 40.0}
+    with pytest.raises(ConfigError, match=r'^--file-floors "x/\*": must map file globs'):
+        load_config(tmp_path, cli={"file_floors": "x/*"}, env={})
+
+
 def test_a_zero_rerun_budget_turns_reruns_off(tmp_path: Path) -> None:
     assert load_config(tmp_path, env={"PHASEGATE_RERUN_BUDGET": "0"}).rerun_budget == 0.0
 
@@ -89,6 +102,31 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
             "min_increase = -1",
             "min_increase = -1 in [tool.phasegate] ({f}): "
             "must be a number >= 0 (percentage points)",
+        ),
+        (
+            "tested_min_coverage = 101",
+            "tested_min_coverage = 101 in [tool.phasegate] ({f}): must be a number from 0 to 100",
+        ),
+        (
+            'new_file_min_coverage = "high"',
+            'new_file_min_coverage = "high" in [tool.phasegate] ({f}): '
+            "must be a number from 0 to 100",
+        ),
+        (
+            "diff_min_coverage = -1",
+            "diff_min_coverage = -1 in [tool.phasegate] ({f}): must be a number from 0 to 100",
+        ),
+        (
+            'file_floors = {"src/*" = 120}',
+            'file_floors = {{"src/*" = 120}} in [tool.phasegate] ({f}): must map file globs to '
+            'percentages, e.g. {{"src/core/*" = 90}} '
+            '(PHASEGATE_FILE_FLOORS="src/core/*=90 src/cli/*=60")',
+        ),
+        (
+            'file_floors = ["src/*"]',
+            'file_floors = ["src/*"] in [tool.phasegate] ({f}): must map file globs to '
+            'percentages, e.g. {{"src/core/*" = 90}} '
+            '(PHASEGATE_FILE_FLOORS="src/core/*=90 src/cli/*=60")',
         ),
         # durations
         (

@@ -10,11 +10,15 @@ import pytest
 
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.coverage_gate import (
-    coverage_step,
+from tasks.coverage_gate import coverage_step
+from tasks.coverage_rules import (
+    diff_coverage,
+    diff_gate,
     floor_gates,
+    glob_floor_gates,
     increase_gate,
     precision_of,
+    set_floor_gate,
     target_gate,
 )
 from tasks.run import run_step
@@ -85,6 +89,76 @@ def test_file_floors() -> None:
     [gate] = floor_gates(rows, 80.0, ["nothing/*"], 0)
     assert (gate.status, gate.detail) == ("fail", "no measured file matches files = ['nothing/*']")
     assert floor_gates(rows, None, [], 0) == []
+
+
+def test_each_glob_has_its_own_floor() -> None:
+    rows = [
+        {"file": "pkg/core/a.py", "percent": 89.5, "display": "90"},
+        {"file": "pkg/core/b.py", "percent": 95.0, "display": "95"},
+        {"file": "pkg/cli/c.py", "percent": 59.4, "display": "59"},
+    ]
+    core, cli, typo = glob_floor_gates(
+        rows, {"pkg/core/*": 90, "pkg/cli/*": 60, "pkg/clj/*": 50}, 0
+    )
+    # 89.5 shows as "90" at precision 0, so it meets a 90 floor: coverage.py's rounding.
+    assert (core.name, core.status, core.actual) == (
+        "file floor pkg/core/* (2 files)",
+        "pass",
+        "2/2 meet it",
+    )
+    assert (cli.status, cli.detail) == ("fail", "below the floor: pkg/cli/c.py 59%")
+    assert (typo.status, typo.detail) == (
+        "fail",
+        "no measured file matches 'pkg/clj/*' in file_floors",
+    )
+
+
+def test_floors_over_worked_out_sets() -> None:
+    rows = [{"file": "a.py", "percent": 50.0, "display": "50"}]
+    assert set_floor_gate("new files", rows, ["a.py"], None, 0, "?", "-") is None
+    gate = set_floor_gate("new files", rows, None, 80, 0, "no base commit", "-")
+    assert gate is not None and (gate.status, gate.detail) == ("fail", "no base commit")
+    gate = set_floor_gate("new files", rows, [], 80, 0, "?", "no file was added")
+    assert gate is not None and (gate.status, gate.detail) == ("n/a", "no file was added")
+    gate = set_floor_gate("new files", rows, ["a.py"], 80, 0, "?", "-")
+    assert gate is not None and (gate.status, gate.actual) == ("fail", "0/1 meet it")
+
+
+REPORT = {
+    "pkg/a.py": {"executed_lines": [1, 2, 3, 5], "missing_lines": [6, 7]},
+    "pkg/new.py": {"executed_lines": [1], "missing_lines": [2, 3]},
+}
+
+
+def test_diff_coverage_counts_changed_statements_only() -> None:
+    # line 4 of a.py is a comment or blank: not a statement, so not coverable.
+    diff = diff_coverage(REPORT, {"pkg/a.py": {3, 4, 6}, "pkg/new.py": None})
+    assert (diff["covered"], diff["coverable"]) == (2, 5)  # a.py 3 of 3,6; new.py 1 of 1,2,3
+    assert diff["files"][0] == {
+        "file": "pkg/a.py",
+        "covered": 1,
+        "coverable": 2,
+        "missed_lines": [6],
+    }
+    gate = diff_gate(diff, 40, 0)
+    assert (gate.status, gate.actual) == ("pass", "40% (2/5 lines)")
+    gate = diff_gate(diff, 41, 0)
+    assert gate.status == "fail"
+    assert gate.detail == "changed lines no test executes: pkg/new.py lines 2, 3; pkg/a.py lines 6"
+
+
+def test_no_coverable_changed_line_is_not_applicable_never_100() -> None:
+    diff = diff_coverage(REPORT, {"pkg/a.py": {4}, "scripts/tool.py": {1, 2}, "README.md": {1}})
+    assert diff["percent"] is None
+    assert diff["unmeasured"] == ["scripts/tool.py"]
+    gate = diff_gate(diff, 80, 0)
+    assert (gate.status, gate.actual) == ("n/a", "no coverable changed lines")
+    assert "changed Python files coverage did not measure: scripts/tool.py" in gate.detail
+
+
+def test_diff_gate_without_a_base_fails_closed_when_set() -> None:
+    assert diff_gate(None, 80, 0).status == "fail"
+    assert diff_gate(None, None, 0).status == "n/a"
 
 
 def test_total_equals_coverage_reports_own(sample: Sample) -> None:
