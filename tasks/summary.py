@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from tasks.artifacts import Artifacts, write_text_atomic
 from tasks.base import resolve_base
+from tasks.chart import coverage_svg
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage_gate import load_coverage
@@ -76,8 +77,22 @@ def build_summary(config: PhaseConfig) -> dict[str, Any]:
         "triage": triage,
         "gates": [g.to_json() for g in gates],
         "history": history,
+        "chart": chart_path(config).name if _points(history) else None,
         "artifacts": str(config.reports_dir),
     }
+
+
+def chart_path(config: PhaseConfig) -> Path:
+    """The SVG trend chart, beside the summary that links it."""
+    return config.summary.with_name(config.summary.stem + "-coverage.svg")
+
+
+def _points(history: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
+    return [
+        (str(h["phase"]), float(h["coverage"]))
+        for h in history
+        if isinstance(h.get("coverage"), int | float)
+    ]
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
@@ -101,9 +116,7 @@ def _front_matter(s: Mapping[str, Any]) -> list[str]:
 
 
 def _trend_chart(history: Sequence[Mapping[str, Any]]) -> list[str]:
-    points = [
-        (h["phase"], h["coverage"]) for h in history if isinstance(h.get("coverage"), int | float)
-    ]
+    points = _points(history)
     if len(points) < 2:
         return []
     names = ", ".join(f'"{p}"' for p, _ in points)
@@ -122,6 +135,19 @@ def _trend_chart(history: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _order(run: Mapping[str, Any]) -> str:
     return str(run["order"]) + (f" (seed {run['seed']})" if run["seed"] is not None else "")
+
+
+MAX_DETAILED = 30  # failures with their evidence in the summary; all are in failures.txt
+
+
+def _alone(outcomes: Sequence[str]) -> str:
+    if not outcomes:
+        return ""
+    return f"passed {sum(o == 'passed' for o in outcomes)} of {len(outcomes)}"
+
+
+def _quarantined(entry: Mapping[str, str] | None) -> str:
+    return f"until {entry['expires']} ({entry['owner']})" if entry else ""
 
 
 def render_markdown(s: Mapping[str, Any]) -> str:
@@ -174,6 +200,19 @@ def render_markdown(s: Mapping[str, Any]) -> str:
             )
         )
         out += ["", *_trend_chart(s["history"])]
+        if s.get("chart"):
+            out += [f"![Coverage by phase]({s['chart']})", ""]
+        diff = coverage.get("diff")
+        if diff is not None:
+            shown = (
+                "no coverable changed lines"
+                if not diff["coverable"]
+                else f"{100.0 * diff['covered'] / diff['coverable']:.{coverage['precision']}f}% "
+                f"({diff['covered']} of {diff['coverable']} changed production lines run by tests)"
+            )
+            out += [f"Diff coverage since the base: {shown}.", ""]
+        if coverage.get("files_added"):
+            out += [f"Files added this phase: {', '.join(coverage['files_added'])}.", ""]
         for warning in coverage["warnings"]:
             out += [f"> Warning: {warning}", ""]
         tested = set(coverage["files_tested"])
@@ -215,7 +254,8 @@ def render_markdown(s: Mapping[str, Any]) -> str:
     elif not triage["failures"]:
         out += ["No failures or errors.", ""]
     else:
-        out += [f"{triage['headline']}.", ""]
+        counts = ", ".join(f"{n} {c}" for c, n in triage["by_category"].items() if n)
+        out += [f"{triage['headline']}: {counts}.", ""]
         out.append(
             _table(
                 [
@@ -240,7 +280,18 @@ def render_markdown(s: Mapping[str, Any]) -> str:
                 ["Test", "Category", "Evidence", "Reproduce"],
             )
         )
-        out += ["", "Full evidence and fixes: `failures.txt` in the reports folder.", ""]
+        out += ["", "### Evidence and proposed fixes", ""]
+        for f in triage["failures"][:MAX_DETAILED]:
+            out.append(f"- **{f['nodeid']}**: {f['category']} ({f['confidence']} confidence)")
+            out += [f"  - {e}" for e in f["evidence"]]
+            out.append(f"  - fix: {f['fix']}")
+        more = len(triage["failures"]) - MAX_DETAILED
+        out += [
+            "",
+            (f"{more} more are not shown here. " if more > 0 else "")
+            + "Every failure with its evidence: `failures.txt` in the reports folder.",
+            "",
+        ]
     out += ["## Bug fixes applied", ""]
     fixes = s["fixes"]
     if fixes is None:
@@ -270,6 +321,26 @@ def render_markdown(s: Mapping[str, Any]) -> str:
                 ["Run", "Order", "Outcomes", "Pass rate", "Duration"],
             )
         )
+        flaky = stability["flaky"]
+        if flaky:
+            out += ["", "Flaky tests:", ""]
+            out.append(
+                _table(
+                    [
+                        [
+                            f["nodeid"],
+                            f.get("kind", ""),
+                            f.get("k_of_n", ""),
+                            _alone(f.get("alone") or []),
+                            f"{f['culprit_role']}: {f['culprit']}" if f.get("culprit") else "",
+                            _quarantined(f.get("quarantined")),
+                            f"`{f['repro']}`" if f.get("repro") else "",
+                        ]
+                        for f in flaky
+                    ],
+                    ["Test", "Kind", "Full runs", "Alone", "Culprit", "Quarantine", "Reproduce"],
+                )
+            )
         total = sum(r["duration"] for r in stability["runs"])
         out += [
             "",
@@ -295,6 +366,8 @@ def render_markdown(s: Mapping[str, Any]) -> str:
 
 def summary_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
     summary = build_summary(config)
+    if summary["chart"]:
+        write_text_atomic(chart_path(config), coverage_svg(_points(summary["history"])))
     write_text_atomic(config.summary, render_markdown(summary))
     console.step(f"summary: written to {config.summary}")
     return summary
@@ -312,5 +385,6 @@ def artifact_paths(config: PhaseConfig) -> list[tuple[str, Path]]:
         ("stability", arts.stability_json),
         ("coverage", arts.coverage_json),
         ("coverage html", arts.coverage_html / "index.html"),
+        ("impact index", arts.impact_json),
         ("history", config.trending),
     ]

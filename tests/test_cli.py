@@ -25,6 +25,10 @@ def test_validate_passes_with_exit_0(sample: Sample, capsys: pytest.CaptureFixtu
     assert gates["passed"] is True
     summary = (project / "reports/phasegate/PHASE-SUMMARY.md").read_text()
     assert "| Pass rate (run 1)  | 100.00%" in summary
+    # One phase in the history: the SVG chart beside the summary, linked from it.
+    assert "![Coverage by phase](PHASE-SUMMARY-coverage.svg)" in summary
+    svg = (project / "reports/phasegate/PHASE-SUMMARY-coverage.svg").read_text()
+    assert svg.startswith("<svg") and "current" in svg
 
 
 def test_validate_with_failures_exits_1_and_still_writes_the_summary(sample: Sample) -> None:

@@ -53,12 +53,33 @@ def summary_data() -> dict[str, Any]:
                     "duration": 11.0,
                 },
             ],
-            "flaky": [{"nodeid": "tests/test_a.py::test_clock", "outcomes": ["failed", "passed"]}],
+            "flaky": [
+                {
+                    "nodeid": "tests/test_a.py::test_clock",
+                    "outcomes": ["failed", "passed"],
+                    "kind": "order-dependent",
+                    "k_of_n": "passed 1 of 2",
+                    "alone": ["passed", "passed", "passed"],
+                    "culprit": "tests/test_a.py::test_sets_tz",
+                    "culprit_role": "polluter",
+                    "quarantined": {
+                        "test": "tests/test_a.py::test_clock",
+                        "reason": "tz leak",
+                        "owner": "alice",
+                        "expires": "2026-12-31",
+                    },
+                    "repro": "python -m pytest -p no:randomly tests/test_a.py::test_sets_tz "
+                    "tests/test_a.py::test_clock",
+                }
+            ],
             "proves": "2 clean runs bound a test's failure rate below 77% at 95% confidence",
         },
         "coverage": {
             "total": 75.5,
             "display": "75.50%",
+            "precision": 2,
+            "diff": {"covered": 30, "coverable": 40},
+            "files_added": ["pkg/b.py"],
             "baseline": 70.25,
             "increase": 5.25,
             "baseline_note": "phase 18-bugs",
@@ -72,6 +93,7 @@ def summary_data() -> dict[str, Any]:
         },
         "triage": {
             "headline": "1 root cause (2 failures and errors)",
+            "by_category": {"test": 0, "production": 2, "flaky": 0, "environment": 0},
             "groups": [
                 {
                     "count": 2,
@@ -87,6 +109,11 @@ def summary_data() -> dict[str, Any]:
                     "category": "production",
                     "confidence": "high",
                     "reason": "ZeroDivisionError raised inside production code",
+                    "evidence": [
+                        "ZeroDivisionError was raised at pkg/a.py:12 in avg(), which is "
+                        "production code"
+                    ],
+                    "fix": "fix the code at pkg/a.py:12: it raises ZeroDivisionError",
                     "repro": "python -m pytest -p no:randomly tests/test_a.py::test_avg",
                 }
             ],
@@ -96,6 +123,7 @@ def summary_data() -> dict[str, Any]:
             {"phase": "18-bugs", "coverage": 70.25},
             {"phase": "19-coverage-push", "coverage": 75.5},
         ],
+        "chart": "PHASE-SUMMARY-coverage.svg",
         "artifacts": "reports/phasegate",
     }
 
@@ -111,3 +139,17 @@ def test_front_matter_lists_the_coverage_gaps_for_planning_tools() -> None:
     text = render_markdown(summary_data())
     front = text.split("---\n")[1]
     assert "next_phase:\n  coverage_gaps:\n    - pkg/a.py\n" in front
+
+
+def test_trend_chart_svg_is_valid_and_shows_every_phase() -> None:
+    from xml.etree import ElementTree
+
+    from tasks.chart import coverage_svg
+
+    svg = coverage_svg([("18-bugs", 70.25), ("19-coverage-push", 75.5), ("20-<next>", 80.0)])
+    root = ElementTree.fromstring(svg)  # noqa: S314 (our own output) well-formed, escaped
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert {"18-bugs", "19-coverage-push", "20-<next>"} <= set(texts)
+    assert {"70.25%", "75.50%", "80.00%"} <= set(texts)
+    assert len(list(root.iter(f"{ns}circle"))) == 3
