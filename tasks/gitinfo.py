@@ -173,7 +173,7 @@ def blame_times(cwd: Path, path: Path) -> dict[int, tuple[str, int]] | None:
     UNCOMMITTED and the current time. None when git cannot blame the file (untracked, or not
     in a repository)."""
     try:
-        out = git(cwd, "blame", "--porcelain", "-w", "--", str(path))
+        out = git(cwd, "blame", "--porcelain", "--", str(path))
     except GitError:
         return None
     times: dict[str, int] = {}

@@ -23,7 +23,10 @@ FLAKY_KINDS = frozenset({NON_DETERMINISTIC, ORDER_DEPENDENT})
 POLLUTER = "polluter"  # the suspect fails after it
 STATE_SETTER = "state-setter"  # the suspect passes only after it
 
-ALONE_RUNS = 3  # reruns alone, fewer when the outcomes already differ
+ALONE_RUNS = 3  # reruns alone, fewer when the outcomes already differ...
+# ...and two when every full run (two or more) failed: a 50% flaky test fails 3 full runs and
+# 2 reruns 1 time in 32, and the budget is better spent on tests that passed somewhere.
+ALONE_RUNS_CONSISTENT = 2
 
 # Runs the given tests in that order in one fresh process; returns the last one's outcome
 # (None when it did not run). Raises BudgetSpent when the rerun budget is used up.
@@ -124,7 +127,9 @@ def _classify(
     run: RunTests,
 ) -> None:
     nodeid = result.nodeid
-    for _ in range(ALONE_RUNS):
+    ran = [o for o in result.full if o is not None]
+    always_failed = len(ran) >= 2 and all(o in BAD for o in ran)
+    for _ in range(ALONE_RUNS_CONSISTENT if always_failed else ALONE_RUNS):
         outcome = run([nodeid])
         if outcome is not None:
             result.alone.append(outcome)
@@ -164,14 +169,12 @@ def _fails_alone(
             "its outcome varies with something other than the order"
         )
         return
-    result.kind = ORDER_DEPENDENT
-    result.culprit = find_culprit(passed_after, nodeid, lambda t: run(t) == "passed")
-    result.culprit_role = STATE_SETTER if result.culprit else None
-    result.note = f"it fails alone ({alone}) and passes only after other tests" + (
-        f": it passes after {result.culprit} sets up state it relies on"
-        if result.culprit
-        else " (no single test is enough)"
-    )
+    if _order_dependency(result, passed_after, lambda t: run(t) == "passed", STATE_SETTER):
+        result.note = f"it fails alone ({alone}) and passes only after other tests" + (
+            f": it passes after {result.culprit} sets up state it relies on"
+            if result.culprit
+            else " (no single test is enough)"
+        )
 
 
 def _passes_alone(
@@ -192,11 +195,31 @@ def _passes_alone(
             "the failure does not reproduce on demand"
         )
         return
+    if _order_dependency(result, failed_after, lambda t: run(t) in BAD, POLLUTER):
+        result.note = f"alone it {alone}, but it fails after the tests that ran before it" + (
+            f": {result.culprit} leaves state behind that breaks it"
+            if result.culprit
+            else " (no single test is enough to break it)"
+        )
+
+
+def _order_dependency(
+    result: Escalation, before: Sequence[str], shows: Callable[[Sequence[str]], bool], role: str
+) -> bool:
+    """Bisect `before` for the culprit and confirm what was found by showing it once more.
+    True: order-dependent (with or without a single culprit); False: non-deterministic."""
+    nodeid = result.nodeid
+    culprit = find_culprit(before, nodeid, shows)
+    confirmed = shows([culprit, nodeid] if culprit else [*before, nodeid])
+    if not confirmed:
+        result.kind = NON_DETERMINISTIC
+        result.note = (
+            f"its outcome changed with the tests run before it, but "
+            f"{'the two tests ' + culprit + ' and it' if culprit else 'that order'} did not "
+            "show it again: the outcome also varies by itself"
+        )
+        return False
     result.kind = ORDER_DEPENDENT
-    result.culprit = find_culprit(failed_after, nodeid, lambda t: run(t) in BAD)
-    result.culprit_role = POLLUTER if result.culprit else None
-    result.note = f"alone it {alone}, but it fails after the tests that ran before it" + (
-        f": {result.culprit} leaves state behind that breaks it"
-        if result.culprit
-        else " (no single test is enough to break it)"
-    )
+    result.culprit = culprit
+    result.culprit_role = role if culprit else None
+    return True

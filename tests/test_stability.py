@@ -149,7 +149,7 @@ def test_reruns_find_the_polluter_the_state_setter_and_the_real_failure(
         "tests/test_a_setup.py::test_registers_a_plugin",
     )
     broken = suspects["tests/test_d_broken.py::test_always_fails"]
-    assert (broken["kind"], broken["alone"]) == ("consistent", ["failed"] * 3)
+    assert (broken["kind"], broken["alone"]) == ("consistent", ["failed"] * 2)
     assert broken["full_k_of_n"] == "passed 0 of 2"
 
     flaky = {f["nodeid"]: f for f in data["flaky"]}

@@ -84,11 +84,19 @@ def test_brittle_test_needs_a_state_setter() -> None:
     )
 
 
-def test_consistent_failure_is_not_flaky() -> None:
+@pytest.mark.parametrize(
+    ("full", "alone_runs"),
+    [
+        (["failed"], 3),  # one full run says little: three reruns alone
+        (["failed", "error", "failed"], 2),  # failed every full run: two reruns confirm it
+    ],
+)
+def test_consistent_failure_is_not_flaky(full: list[str | None], alone_runs: int) -> None:
     world = World(lambda before: "failed")
-    result = escalate(V, ["failed", "failed"], BEFORE, None, world)
-    assert (result.kind, result.alone, result.flaky) == (CONSISTENT, ["failed"] * 3, False)
-    assert len(world.calls) == 3  # only alone: nothing to bisect
+    result = escalate(V, full, BEFORE, None, world)
+    assert (result.kind, result.flaky) == (CONSISTENT, False)
+    assert result.alone == ["failed"] * alone_runs
+    assert len(world.calls) == alone_runs  # only alone: nothing to bisect
 
 
 def _sequence(outcomes: Sequence[str]) -> World:
@@ -98,7 +106,7 @@ def _sequence(outcomes: Sequence[str]) -> World:
 
 def test_mixed_outcomes_alone_are_non_deterministic_and_stop_early() -> None:
     world = _sequence(["failed", "passed"])
-    result = escalate(V, ["failed", "failed"], BEFORE, None, world)
+    result = escalate(V, ["failed"], BEFORE, None, world)
     assert (result.kind, result.alone) == (NON_DETERMINISTIC, ["failed", "passed"])
     assert len(world.calls) == 2
 
@@ -142,3 +150,12 @@ def test_k_of_n_counts_only_runs_that_ran_the_test(
     outcomes: list[str | None], expected: str
 ) -> None:
     assert k_of_n(outcomes) == expected
+
+
+def test_a_culprit_that_does_not_show_again_means_non_deterministic() -> None:
+    # alone x3 pass; the failing order fails; bisection blames test_1; the check passes.
+    world = _sequence(["passed", "passed", "passed", "failed", "failed", "passed"])
+    result = escalate(V, ["failed", "passed"], BEFORE[:2], [], world)
+    assert world.calls[-1] == [BEFORE[1], V]  # the confirming two-test run
+    assert (result.kind, result.culprit) == (NON_DETERMINISTIC, None)
+    assert "did not show it again" in result.note

@@ -332,6 +332,6 @@ def test_order_dependent_failure_names_its_polluter(sample: Any) -> None:
     broken = found["tests/test_d_broken.py::test_always_fails"]
     assert broken["category"] == "test"  # runs no production code
     assert (
-        "it is not flaky: it failed in every full run and alone (passed 0 of 3)"
+        "it is not flaky: it failed in every full run and alone (passed 0 of 2)"
         in (broken["evidence"])
     )
