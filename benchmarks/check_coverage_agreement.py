@@ -74,14 +74,22 @@ def main() -> int:
                 mismatched += 1
                 print(f"  {name}:{line}: index {listed[:3]}... coverage {expected[:3]}...")
     busiest = max(
-        ((name, line, len(ids)) for name in files for line, ids in index["files"][name]["lines"].items()),
+        (
+            (name, line, len(ids))
+            for name in files
+            for line, ids in index["files"][name]["lines"].items()
+        ),
         key=lambda t: t[2],
         default=None,
     )
     print(
         f"impact index vs coverage contexts: {compared} lines in {len(files)} file(s), "
         f"{mismatched} differ"
-        + (f"; e.g. {busiest[0]}:{busiest[1]} is run by {busiest[2]} tests in both" if busiest else "")
+        + (
+            f"; e.g. {busiest[0]}:{busiest[1]} is run by {busiest[2]} tests in both"
+            if busiest
+            else ""
+        )
     )
     return 0 if ok and not mismatched else 1
 

@@ -78,9 +78,12 @@ class GitProbe:
             path = Path(name)
             if path in self.changed:
                 changed_here = self.changed[path]
-                if changed_here is None or changed_here & lines:
-                    changed.append(name)
-        return bool(changed), [self.layout.rel(f) for f in sorted(changed or ran)]
+                hit = lines if changed_here is None else changed_here & lines
+                if hit:
+                    changed.append(f"{self.layout.rel(name)}:{min(hit)}")
+        if changed:
+            return True, sorted(changed)
+        return False, [self.layout.rel(f) for f in sorted(ran)]
 
     def runs_production(self, nodeid: str) -> list[str] | None:
         """The production files the test executes (None without per-test coverage)."""
@@ -89,9 +92,10 @@ class GitProbe:
         files = self.tests_lines.get(nodeid, {})
         return sorted(self.layout.rel(f) for f in files if not self.layout.is_test_code(f))
 
-    def newest_change(self, record: TestRecord) -> tuple[str, str] | None:
+    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None:
         """Which changed last, by git blame: the test's own lines or the production lines it
-        executes. (test|production, a sentence), or None when blame cannot tell them apart."""
+        executes. (test|production, a sentence, the newest changed line as file:line), or None
+        when blame cannot tell them apart."""
         if not self.repo or record.nodeid not in self.tests_lines:
             return None
         test_side = _test_lines(self.project, record)
@@ -114,8 +118,8 @@ class GitProbe:
             f"({p_where})"
         )
         if t_age < p_age:
-            return "test", f"{test_said}, after {prod_said}"
-        return "production", f"{prod_said}, after {test_said}"
+            return "test", f"{test_said}, after {prod_said}", t_where
+        return "production", f"{prod_said}, after {test_said}", p_where
 
     def _newest(self, lines_by_file: dict[Path, set[int]]) -> tuple[int, str, int, str] | None:
         """(age, commit, time, file:line) of the most recent change among the lines."""
@@ -183,7 +187,7 @@ def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
         {
             "category": members[0].category,
             "exception": members[0].exception,
-            "site": members[0].site,
+            "site": members[0].cause or members[0].site,
             "message": members[0].message,
             "count": len(members),
             "tests": [v.nodeid for v in members],

@@ -116,7 +116,7 @@ class Probe(Protocol):
 
     def runs_production(self, nodeid: str) -> list[str] | None: ...
 
-    def newest_change(self, record: TestRecord) -> tuple[str, str] | None: ...
+    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,10 +133,13 @@ class Verdict:
     message: str
     site: str  # where it was raised: path:line in the project, else the crash location
     repro: str = ""
+    cause: str = ""  # the changed line the evidence points at, when it points at one
 
     @property
     def group_key(self) -> tuple[str, str, str]:
-        return (self.category, self.exception, self.site)
+        """Failures with one root cause: the same category, exception and site, or, for
+        assertions blamed on one changed line, that line."""
+        return (self.category, self.exception, self.cause or self.site)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -503,7 +506,10 @@ def _by_location(
             else f"the production code this test runs changed since the base; compare its "
             f"behaviour with the expectation at {facts.site}"
         )
-        return _verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
+        verdict = _verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
+        if category == PRODUCTION and change[2]:
+            verdict = dataclasses.replace(verdict, cause=change[2][0])
+        return verdict
     if probe.runs_production(record.nodeid) == []:
         evidence.append("per-test coverage shows it executes no line of production code")
         return _verdict(
@@ -517,17 +523,17 @@ def _by_location(
         )
     newest = probe.newest_change(record)
     if newest is not None:
-        category, said = newest
+        category, said, line = newest
         evidence.append(said)
         fix = (
             f"check the expectation at {facts.site}: it changed after the code it tests"
             if category == TEST
-            else f"check the recent change to the code this test runs against the "
-            f"expectation at {facts.site}"
+            else f"check the recent change at {line} against the expectation at {facts.site}"
         )
-        return _verdict(
+        verdict = _verdict(
             record, facts, category, LOW if change is None else MEDIUM, said, evidence, fix
         )
+        return dataclasses.replace(verdict, cause=line) if category == PRODUCTION else verdict
     evidence.append("the evidence does not decide between the test's expectation and the code")
     return _verdict(
         record,
@@ -540,23 +546,27 @@ def _by_location(
     )
 
 
-def _change_evidence(record: TestRecord, layout: Layout, probe: Probe) -> tuple[str, str] | None:
-    """(test|production|both|neither, a sentence) from git since the base and per-test coverage."""
+def _change_evidence(
+    record: TestRecord, layout: Layout, probe: Probe
+) -> tuple[str, str, list[str]] | None:
+    """(test|production|both|neither, a sentence, the changed production lines it runs as
+    file:line) from git since the base and per-test coverage."""
     test_file = layout.project / record.nodeid.split("::")[0]
     test_changed = probe.test_changed(test_file)
     production = probe.production_changed(record.nodeid)
     if test_changed is None or production is None:
         return None
     prod_changed, files = production
-    runs = (
-        f"the production files it runs ({', '.join(files[:3])}{' ...' if len(files) > 3 else ''})"
-        if files
-        else "the production code it runs"
-    )
-    if test_changed and not prod_changed:
-        return TEST, f"the test changed since the base; {runs} did not"
-    if prod_changed and not test_changed:
-        return PRODUCTION, f"{runs} changed since the base; the test did not"
+    shown = f"{', '.join(files[:3])}{' ...' if len(files) > 3 else ''}"
     if prod_changed:
-        return "both", f"both the test and {runs} changed since the base"
-    return "neither", f"neither the test nor {runs} changed since the base"
+        runs = f"the production lines it runs ({shown})"
+    else:
+        runs = f"the production files it runs ({shown})" if files else "the production code it runs"
+    lines = files if prod_changed else []
+    if test_changed and not prod_changed:
+        return TEST, f"the test changed since the base; {runs} did not", lines
+    if prod_changed and not test_changed:
+        return PRODUCTION, f"{runs} changed since the base; the test did not", lines
+    if prod_changed:
+        return "both", f"both the test and {runs} changed since the base", lines
+    return "neither", f"neither the test nor {runs} changed since the base", lines
