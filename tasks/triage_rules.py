@@ -50,7 +50,9 @@ ENV_MESSAGES = re.compile(
     r"connection refused|name or service not known|temporary failure in name resolution|"
     r"nodename nor servname|network is unreachable|no route to host|timed out|"
     r"permission denied|no space left on device|read-only file system|"
-    r"could not connect to server|failed to establish a new connection",
+    r"could not connect to server|failed to establish a new connection|"
+    r"address already in use|too many open files|certificate verify failed|"
+    r"cannot open shared object file|unable to open database file|connection reset by peer",
     re.IGNORECASE,
 )
 ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
@@ -59,6 +61,9 @@ AVAILABLE_FIXTURES = re.compile(
     r"available fixtures: (.*?)(?:\n\s*use 'pytest --fixtures|$)", re.DOTALL
 )
 MOCK_MISSING = re.compile(r"<module '([\w.]+)'.*?> does not have the attribute '(\w+)'")
+NO_SUCH_FILE = re.compile(r"\[Errno 2\] No such file or directory: '([^']+)'")
+ENV_READ = re.compile(r"os\.environ\b|os\.getenv\(|getenv\(")
+ENV_NAME = re.compile(r"""(?:environ(?:\.get)?[\[(]|getenv\()\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'(?: \(([^)]+)\))?")
 
 
@@ -347,6 +352,12 @@ def _environment(
                 f"install {missing} in the test environment (add it to the test "
                 f"dependencies or to `install` in [tool.phasegate])",
             )
+    missing_file = _missing_outside(record, facts, layout)
+    if missing_file is not None:
+        return missing_file
+    env_assert = _environment_assert(record, facts)
+    if env_assert is not None:
+        return env_assert
     if ENV_MESSAGES.search(facts.messages) and facts.exc_type not in ASSERTION_TYPES:
         return _verdict(
             record,
@@ -358,6 +369,61 @@ def _environment(
             "check the service, network, permission or disk the message names",
         )
     return None
+
+
+def _missing_outside(record: TestRecord, facts: _Facts, layout: Layout) -> Verdict | None:
+    """A missing command, or a missing file outside the project: the machine lacks it."""
+    if facts.exc_type != "builtins.FileNotFoundError":
+        return None
+    match = NO_SUCH_FILE.search(facts.message)
+    if match is None:
+        return None
+    name = match[1]
+    if "/" not in name and "\\" not in name:
+        if not any("subprocess" in str(f["path"]) for f in facts.frames):
+            return None
+        return _verdict(
+            record,
+            facts,
+            ENVIRONMENT,
+            HIGH,
+            f"the command {name} is not installed",
+            [f"starting {name!r} failed: no such file on PATH"],
+            f"install {name} in the test environment, or skip the test where it is missing",
+        )
+    path = Path(name) if Path(name).is_absolute() else layout.project / name
+    if layout.in_project(str(path.resolve())):
+        return None  # a file the project should have: the rules by location decide
+    return _verdict(
+        record,
+        facts,
+        ENVIRONMENT,
+        MEDIUM,
+        f"{name} does not exist on this machine",
+        [f"FileNotFoundError for {name}, which is outside the project"],
+        f"create {name} in the test environment, or point the test at a file of its own",
+    )
+
+
+def _environment_assert(record: TestRecord, facts: _Facts) -> Verdict | None:
+    """An assertion that failed on a value read from the environment."""
+    if facts.exc_type not in ASSERTION_TYPES:
+        return None
+    failing = [line[1:].strip() for line in record.longrepr.splitlines() if line.startswith(">")]
+    text = "\n".join(failing)
+    if not failing or not ENV_READ.search(text):
+        return None
+    name = ENV_NAME.search(text)
+    var = name[1] if name else "the variable it reads"
+    return _verdict(
+        record,
+        facts,
+        ENVIRONMENT,
+        MEDIUM,
+        f"the failing assertion reads environment variable {var}",
+        [f"the assertion that failed reads the environment: {failing[-1]}"],
+        f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
+    )
 
 
 def _test_signature(
@@ -444,6 +510,21 @@ def _import_name(
             f"{module}.{name} was removed",
             [f"{module} no longer defines {name}, but its git history shows it did"],
             f"restore {name} in {module} or update its callers{suggestion}",
+        )
+    importer = facts.project_frame
+    if importer is not None and not layout.is_test_code(str(importer["path"])):
+        where = f"{layout.rel(str(importer['path']))}:{importer['lineno']}"
+        return _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            HIGH,
+            f"production code imports {module}.{name}, which does not exist",
+            [
+                f"the import at {where}, in production code, names {name}, which {module} "
+                "does not define"
+            ],
+            f"fix the import at {where}{suggestion}",
         )
     evidence = [f"the test imports {name} from {module}, which does not define it"]
     if had is False:

@@ -119,6 +119,37 @@ PHASE = {
         def test_discount():
             assert discount(10) == 9
     """,
+    "tests/test_machine.py": """
+        import os
+        import subprocess
+
+
+        def test_reads_system_config():
+            with open("/etc/shop-planted/settings.ini") as handle:
+                assert handle.read()
+
+
+        def test_runs_a_tool():
+            subprocess.run(["shop-planted-tool", "--version"], check=True)
+
+
+        def test_token_from_env():
+            assert os.environ.get("SHOP_PLANTED_TOKEN"), "the token must be set"
+    """,
+    "shop/report.py": """
+        from shop.pricing import totl
+
+
+        def report(prices):
+            return totl(prices)
+    """,
+    "tests/test_report.py": """
+        from shop.report import report
+
+
+        def test_report():
+            assert report([1]) == 1
+    """,
     "tests/test_thirdparty.py": """
         import no_such_thirdparty_lib
 
@@ -150,6 +181,10 @@ EXPECTED = {
     "tests/test_imports.py": "test",
     "tests/test_thirdparty.py": "environment",
     "tests/test_flaky.py::test_flaky": "flaky",
+    "tests/test_machine.py::test_reads_system_config": "environment",
+    "tests/test_machine.py::test_runs_a_tool": "environment",
+    "tests/test_machine.py::test_token_from_env": "environment",
+    "tests/test_report.py": "production",
 }
 
 
@@ -195,6 +230,9 @@ def test_nothing_else_failed(triaged: dict[str, Any]) -> None:
         ),
         ("tests/test_thirdparty.py", "install no_such_thirdparty_lib in the test environment"),
         ("tests/test_imports.py", "import a name shop.pricing defines"),
+        ("tests/test_machine.py::test_runs_a_tool", "install shop-planted-tool"),
+        ("tests/test_machine.py::test_token_from_env", "set SHOP_PLANTED_TOKEN"),
+        ("tests/test_report.py", "fix the import at shop/report.py:1; did you mean total?"),
     ],
 )
 def test_proposed_fix(triaged: dict[str, Any], nodeid: str, fix: str) -> None:
@@ -227,7 +265,7 @@ def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
     text = (triaged["project"] / "reports/phasegate/failures.txt").read_text()
     assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
     assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
-    assert triaged["by_category"] == {"test": 5, "production": 2, "flaky": 1, "environment": 3}
+    assert triaged["by_category"] == {"test": 5, "production": 3, "flaky": 1, "environment": 6}
 
 
 # --- without a base: git blame decides which changed last -----------------------------------
