@@ -297,6 +297,10 @@ NO_BASE_START = {
             assert half(8) == 4
 
 
+        def test_half_of_ten():
+            assert half(10) == 5
+
+
         def test_arithmetic_itself():
             assert 1 + 1 == 2
     """,
@@ -334,6 +338,13 @@ def test_uncommitted_production_change_is_a_regression(blamed: dict[str, Any]) -
     assert found["reason"].startswith(
         "the newest production line it executes changed in uncommitted changes (calc/ops.py:6)"
     )
+
+
+def test_failures_blamed_on_one_changed_line_are_one_root_cause(blamed: dict[str, Any]) -> None:
+    first = blamed["groups"][0]  # the biggest group first
+    assert (first["count"], first["category"], first["site"]) == (2, "production", "calc/ops.py:6")
+    assert first["tests"] == ["tests/test_ops.py::test_half", "tests/test_ops.py::test_half_of_ten"]
+    assert blamed["headline"] == "3 root causes (4 failures and errors)"
 
 
 def test_a_test_that_runs_no_production_code_is_a_test_bug(blamed: dict[str, Any]) -> None:
