@@ -222,6 +222,28 @@ def test_increase_over_the_previous_phase(sample: Sample) -> None:
     assert data["baseline_note"] == "phase 00-start"
     assert data["increase"] == pytest.approx(1.0)
     assert [h["phase"] for h in load_history(trending)] == ["00-start", "01-next"]
+    assert data["warnings"] == []
+    entry = load_history(trending)[-1]
+    assert (entry["core"], entry["branch"], entry["python"]) == (
+        "ctrace",
+        False,
+        sys.version.split()[0],
+    )
+
+
+@pytest.mark.parametrize(("core", "branch"), [("sysmon", False), ("ctrace", True)])
+def test_a_change_of_core_or_branch_mode_warns(sample: Sample, core: str, branch: bool) -> None:
+    project = sample("quiet")
+    trending = project / "reports/phasegate/trending.json"
+    trending.parent.mkdir(parents=True)
+    old = {"phase": "00-start", "coverage": 50.0, "core": core, "branch": branch}
+    trending.write_text(json.dumps({"format": 1, "phases": [old]}))
+    config = load_config(project, cli={"phase": "01-next"})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    [warning] = data["warnings"]
+    assert warning.startswith(f"phase 00-start was measured with core={core}, branch={branch};")
+    assert warning.endswith("the increase compares different measurements")
 
 
 def test_empty_coverage_data_fails_closed(sample: Sample) -> None:
