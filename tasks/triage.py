@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import linecache
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,10 @@ class GitProbe:
         if changed:
             return True, sorted(changed)
         return False, [self.layout.rel(f) for f in sorted(ran)]
+
+    def source_line(self, path: str, lineno: int) -> str:
+        """The stripped source line (empty when unreadable)."""
+        return linecache.getline(path, lineno).strip() if path and lineno else ""
 
     def runs_production(self, nodeid: str) -> list[str] | None:
         """The production files the test executes (None without per-test coverage)."""

@@ -123,6 +123,8 @@ class Probe(Protocol):
 
     def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None: ...
 
+    def source_line(self, path: str, lineno: int) -> str: ...
+
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
@@ -548,27 +550,12 @@ def _by_location(
     change = _change_evidence(record, layout, probe)
     if change is not None:
         evidence.append(change[1])
+    decided = change[0] if change is not None and change[0] in (TEST, PRODUCTION) else None
+    cause = change[2][0] if change is not None and decided == PRODUCTION and change[2] else ""
     if not is_assert and side == PRODUCTION:
-        return _verdict(
-            record,
-            facts,
-            PRODUCTION,
-            HIGH,
-            f"{_short(facts.exc_type)} raised inside production code",
-            evidence,
-            f"fix the code at {facts.site}: it raises {_short(facts.exc_type)}: "
-            f"{_first_line(facts.message)}",
-        )
+        return _raised_in_production(record, facts, probe, evidence, decided, cause)
     if not is_assert and side == TEST:
-        return _verdict(
-            record,
-            facts,
-            TEST,
-            MEDIUM,
-            f"{_short(facts.exc_type)} raised in the test's own code",
-            evidence,
-            f"fix the test at {facts.site}: {_first_line(facts.message)}",
-        )
+        return _raised_in_test(record, facts, probe, evidence, decided, cause)
     if is_assert and side == PRODUCTION:
         return _verdict(
             record,
@@ -624,6 +611,94 @@ def _by_location(
         "the test's expectation disagrees with what production code returns",
         evidence,
         f"decide which is right: the expectation at {facts.site} or the code under test",
+    )
+
+
+def _raised_in_production(
+    record: TestRecord,
+    facts: _Facts,
+    probe: Probe,
+    evidence: list[str],
+    decided: str | None,
+    cause: str,
+) -> Verdict:
+    """An exception from production code: a crash there is a production bug; a deliberate
+    `raise` (the code rejecting its input) is the caller's, unless the code changed."""
+    frame = facts.project_frame or {}
+    line = probe.source_line(str(frame.get("path", "")), int(frame.get("lineno") or 0))
+    deliberate = line.startswith("raise ") or line == "raise"
+    exc = _short(facts.exc_type)
+    if not deliberate or decided == PRODUCTION:
+        verdict = _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            HIGH,
+            f"{exc} raised inside production code",
+            evidence,
+            f"fix the code at {facts.site}: it raises {exc}: {_first_line(facts.message)}",
+        )
+        return dataclasses.replace(verdict, cause=cause)
+    evidence.append(f"the code raises it on purpose at {facts.site}: `{line}`")
+    newest = None if decided is not None else probe.newest_change(record)
+    if newest is not None:
+        evidence.append(newest[1])
+        if newest[0] == PRODUCTION:
+            verdict = _verdict(
+                record,
+                facts,
+                PRODUCTION,
+                MEDIUM,
+                "production code rejects the test's input, and it changed last",
+                evidence,
+                f"check the recent change at {newest[2]}: should it reject this input?",
+            )
+            return dataclasses.replace(verdict, cause=newest[2])
+    return _verdict(
+        record,
+        facts,
+        TEST,
+        MEDIUM if decided == TEST or newest is not None else LOW,
+        f"production code rejects what the test passes ({exc}: {_first_line(facts.message)})",
+        evidence,
+        f"give {record.nodeid.split('::')[-1]} input the code accepts, or expect {exc}",
+    )
+
+
+def _raised_in_test(
+    record: TestRecord,
+    facts: _Facts,
+    probe: Probe,
+    evidence: list[str],
+    decided: str | None,
+    cause: str,
+) -> Verdict:
+    """An exception from the test's own code: the test's, unless the production code it
+    runs changed and the test did not (e.g. a function that now returns None)."""
+    exc = _short(facts.exc_type)
+    newest = None if decided is not None else probe.newest_change(record)
+    if newest is not None:
+        evidence.append(newest[1])
+    if decided == PRODUCTION or (newest is not None and newest[0] == PRODUCTION):
+        line = cause or (newest[2] if newest is not None else "")
+        verdict = _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            MEDIUM if decided == PRODUCTION else LOW,
+            f"{exc} in the test, after the production code it runs changed",
+            evidence,
+            f"check what the changed code at {line} now returns to the test at {facts.site}",
+        )
+        return dataclasses.replace(verdict, cause=line)
+    return _verdict(
+        record,
+        facts,
+        TEST,
+        MEDIUM,
+        f"{exc} raised in the test's own code",
+        evidence,
+        f"fix the test at {facts.site}: {_first_line(facts.message)}",
     )
 
 

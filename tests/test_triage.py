@@ -59,6 +59,23 @@ BASE = {
         def test_with_vat():
             assert with_vat(10) == 12.0
     """,
+    "shop/rates.py": """
+        def apply_rate(price, rate):
+            if not 0 <= rate <= 1:
+                raise ValueError(f"rate must be between 0 and 1, got {rate}")
+            return price * (1 - rate)
+
+
+        def label(code):
+            return {"A": "gold", "B": "silver"}.get(code, "none")
+    """,
+    "tests/test_labels.py": """
+        from shop.rates import label
+
+
+        def test_label():
+            assert label("A").upper() == "GOLD"
+    """,
 }
 PHASE = {
     # production regression: the code changed, its old test did not
@@ -111,6 +128,25 @@ PHASE = {
 
         def test_calls_api_wrongly():
             total(1, 2, 3)
+    """,
+    # a regression that makes label() return None: the test's .upper() fails
+    "shop/rates.py": """
+        def apply_rate(price, rate):
+            if not 0 <= rate <= 1:
+                raise ValueError(f"rate must be between 0 and 1, got {rate}")
+            return price * (1 - rate)
+
+
+        def label(code):
+            return {"a": "gold", "b": "silver"}.get(code)
+    """,
+    # a new test passing input the code rejects on purpose
+    "tests/test_rates.py": """
+        from shop.rates import apply_rate
+
+
+        def test_rate_in_percent():
+            assert apply_rate(100, 20) == 80
     """,
     "tests/test_imports.py": """
         from shop.pricing import discount
@@ -185,6 +221,8 @@ EXPECTED = {
     "tests/test_machine.py::test_runs_a_tool": "environment",
     "tests/test_machine.py::test_token_from_env": "environment",
     "tests/test_report.py": "production",
+    "tests/test_labels.py::test_label": "production",
+    "tests/test_rates.py::test_rate_in_percent": "test",
 }
 
 
@@ -265,7 +303,7 @@ def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
     text = (triaged["project"] / "reports/phasegate/failures.txt").read_text()
     assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
     assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
-    assert triaged["by_category"] == {"test": 5, "production": 3, "flaky": 1, "environment": 6}
+    assert triaged["by_category"] == {"test": 6, "production": 4, "flaky": 1, "environment": 6}
 
 
 # --- without a base: git blame decides which changed last -----------------------------------
