@@ -9,7 +9,8 @@ labeled category and how many planted flaky tests the stability step found.
 
 Modes: `base` commits the plants on top of upstream and passes base_ref; `blame` commits them
 but gives no base (git blame must decide); `uncommitted` leaves them in the working tree with
-no base.
+no base; `nogit` has no repository at all (no change evidence: what is left is where and what
+was raised, and the runs).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def plant(project: Path, plants: tuple[Plant, ...]) -> None:
 def prepare(source: Path, workdir: Path, mode: str) -> tuple[Path, str]:
     project = workdir / f"boltons-{mode}"
     shutil.copytree(source, project, ignore=IGNORED)
+    if mode == "nogit":
+        plant(project, PLANTS)
+        return project, ""
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "boltons 26.2.0 as released")
@@ -126,11 +130,13 @@ def score(project: Path) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("project", type=Path, help="extracted boltons 26.2.0 sdist")
-    parser.add_argument("--mode", choices=["base", "blame", "uncommitted", "all"], default="all")
+    parser.add_argument(
+        "--mode", choices=["base", "blame", "uncommitted", "nogit", "all"], default="all"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="print every planted failure")
     args = parser.parse_args()
-    modes = ["base", "blame", "uncommitted"] if args.mode == "all" else [args.mode]
+    modes = ["base", "blame", "uncommitted", "nogit"] if args.mode == "all" else [args.mode]
     summary = []
     with tempfile.TemporaryDirectory(prefix="phasegate-corpus-") as tmp:
         for mode in modes:

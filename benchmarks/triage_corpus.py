@@ -113,6 +113,22 @@ PLANTS: tuple[Plant, ...] = (
         ),
         "ZeroDivisionError inside ceil()",
     ),
+    Plant(
+        "subdict-forgets-return",
+        PRODUCTION,
+        (
+            Edit(
+                "boltons/dictutils.py",
+                "    type(d)([(k, v) for k, v in d.items() if k in keys])\n",
+                "    return type(d)([(k, v) for k, v in d.items() if k in keys])\n",
+            ),
+        ),
+        (
+            "tests/test_dictutils.py::test_subdict",
+            "tests/test_dictutils.py::test_subdict_keep_type",
+        ),
+        "a missing return: len(None) fails in the test's own line",
+    ),
     # --- test bugs: the tests changed, the code they test did not ---------------------------
     Plant(
         "format-int-list-expectation",
@@ -188,6 +204,13 @@ PLANTS: tuple[Plant, ...] = (
         "calls clamp() with too many arguments",
     ),
     Plant(
+        "clamp-reversed-bounds",
+        TEST,
+        (_append(MATH, "def test_planted_reversed_bounds():\n    assert clamp(5, 10, 0) == 5"),),
+        (f"{MATH}::test_planted_reversed_bounds",),
+        "passes bounds clamp() rejects on purpose (its `raise ValueError`)",
+    ),
+    Plant(
         "slugify-expectation",
         TEST,
         (
@@ -256,6 +279,34 @@ PLANTS: tuple[Plant, ...] = (
         ),
         ("tests/test_jsonutils.py::test_planted_uses_yaml_lib",),
         "third-party module not installed",
+    ),
+    Plant(
+        "missing-system-file",
+        ENVIRONMENT,
+        (
+            _append(
+                "tests/test_fileutils.py",
+                "def test_planted_reads_site_config():\n"
+                '    with open("/etc/boltons-planted/site.ini") as handle:\n'
+                "        assert handle.read()",
+            ),
+        ),
+        ("tests/test_fileutils.py::test_planted_reads_site_config",),
+        "a machine-wide file that is not there",
+    ),
+    Plant(
+        "missing-command",
+        ENVIRONMENT,
+        (
+            _append(
+                "tests/test_ioutils.py",
+                "def test_planted_runs_converter():\n"
+                "    import subprocess\n\n"
+                '    subprocess.run(["boltons-planted-converter", "--version"], check=True)',
+            ),
+        ),
+        ("tests/test_ioutils.py::test_planted_runs_converter",),
+        "a command that is not installed",
     ),
     Plant(
         "service-timeout",

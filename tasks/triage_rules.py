@@ -691,6 +691,25 @@ def _raised_in_test(
             f"check what the changed code at {line} now returns to the test at {facts.site}",
         )
         return dataclasses.replace(verdict, cause=line)
+    if (
+        decided is None
+        and newest is None
+        and "NoneType" in facts.message
+        and probe.runs_production(record.nodeid)
+    ):
+        evidence.append(
+            "the test got None where it expected a value, after calling production code; "
+            "no git history says which side changed"
+        )
+        return _verdict(
+            record,
+            facts,
+            PRODUCTION,
+            LOW,
+            f"{exc} on a None the production code returned",
+            evidence,
+            f"check what the code called before {facts.site} returns: it gave the test None",
+        )
     return _verdict(
         record,
         facts,

@@ -422,3 +422,45 @@ def test_order_dependent_failure_names_its_polluter(sample: Any) -> None:
         "it is not flaky: it failed in every full run and alone (passed 0 of 2)"
         in (broken["evidence"])
     )
+
+
+# --- without git: where and what was raised still decide, the rest says it is unsure -------
+
+
+def test_without_git_a_none_from_production_is_a_low_confidence_regression(
+    tmp_path: Path,
+) -> None:
+    project = write_files(
+        tmp_path / "nogit",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\nruns = 1\n',
+            "calc/__init__.py": "",
+            "calc/table.py": """
+                def lookup(key):
+                    return {"a": 1}.get(key)
+            """,
+            "tests/test_table.py": """
+                from calc.table import lookup
+
+
+                def test_lookup_b():
+                    assert lookup("b") + 1 == 3
+
+
+                def test_lookup_a():
+                    assert lookup("a") == 2
+            """,
+        },
+    )
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    found = verdicts(triage_step(config, PYTHON, Console(quiet=True)))
+    none = found["tests/test_table.py::test_lookup_b"]
+    assert (none["category"], none["confidence"]) == ("production", "low")
+    assert none["reason"] == "TypeError on a None the production code returned"
+    undecided = found["tests/test_table.py::test_lookup_a"]
+    assert (undecided["category"], undecided["confidence"]) == ("production", "low")
+    assert (
+        "the evidence does not decide between the test's expectation and the code"
+        in undecided["evidence"]
+    )
