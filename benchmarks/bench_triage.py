@@ -79,7 +79,7 @@ def prepare(source: Path, workdir: Path, mode: str) -> tuple[Path, str]:
 
 def validate(project: Path, base: str | None, runs: int) -> float:
     argv = [sys.executable, "-m", "tasks", "--project", str(project), "validate"]
-    argv += ["--venv", "none", "--runs", str(runs)]
+    argv += ["--runs", str(runs)]  # the default test environment: .nox/phasegate, as users get
     if base is not None:
         argv += ["--base-ref", base]
     started = time.perf_counter()
