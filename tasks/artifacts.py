@@ -17,11 +17,14 @@ from tasks.errors import MissingArtifactError, PhaseError
 
 # Format of each JSON artifact phasegate writes. Bump on any change of shape.
 #   1: first version.
+#   2: run: coverage.impact_index; stability: suspects, rerun_seconds, quarantine, flaky rows
+#      with kind, k_of_n, alone, culprit, repro, quarantined; triage: each failure's cause;
+#      coverage: files_added, diff, impact_index, files_tested [] when unknown.
 FORMATS = {
-    "run": 1,
-    "stability": 1,
-    "triage": 1,
-    "coverage": 1,
+    "run": 2,
+    "stability": 2,
+    "triage": 2,
+    "coverage": 2,
     "gates": 1,
     "impact": 1,
 }

@@ -17,7 +17,9 @@ from tasks.errors import HistoryError
 # Format of trending.json.
 #   1: {"format": 1, "phases": [{phase, date, commit, coverage, increase, files_tested,
 #      tests_created, tests_total, pass_rate, flaky, python, coverage_version, core, branch}]}
-HISTORY_FORMAT = 1
+#   2: files_tested may be null (the run recorded no per-test contexts). Format 1 files are
+#      read as they are and rewritten as 2.
+HISTORY_FORMAT = 2
 
 
 def load_history(path: Path) -> list[dict[str, Any]]:
@@ -32,7 +34,8 @@ def load_history(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise HistoryError(f"{path}: cannot be read ({exc.strerror}); {fix}") from None
     if not isinstance(data, dict) or not isinstance(data.get("phases"), list):
-        raise HistoryError(f'{path}: expected {{"format": 1, "phases": [...]}}; {fix}')
+        shape = f'{{"format": {HISTORY_FORMAT}, "phases": [...]}}'
+        raise HistoryError(f"{path}: expected {shape}; {fix}")
     found = data.get("format")
     if not isinstance(found, int) or isinstance(found, bool) or found < 1:
         raise HistoryError(f"{path}: format {found!r} is not a version number; {fix}")

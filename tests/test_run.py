@@ -107,7 +107,7 @@ def test_artifacts_are_written(sample: Sample) -> None:
     assert (reports / "run.log").read_text().startswith("$ cd ")
     assert (reports / "coverage/coverage.json").is_file()
     assert (reports / "coverage/html/index.html").is_file()
-    assert '"format": 1' in (reports / "run.json").read_text()
+    assert '"format": 2' in (reports / "run.json").read_text()
 
 
 def test_zero_tests_is_a_usage_error_naming_the_paths(sample: Sample) -> None:

@@ -40,11 +40,21 @@ def test_round_trip(tmp_path: Path) -> None:
     assert load_history(tmp_path / "missing.json") == []
 
 
+def test_a_format_1_history_is_read_and_rewritten_as_the_current_format(tmp_path: Path) -> None:
+    path = tmp_path / "trending.json"
+    path.write_text(json.dumps({"format": 1, "phases": [{"phase": "01", "coverage": 50.0}]}))
+    phases = load_history(path)
+    save_history(path, upsert(phases, {"phase": "02", "coverage": 60.0, "files_tested": None}))
+    data = json.loads(path.read_text())
+    assert data["format"] == HISTORY_FORMAT == 2
+    assert [p["phase"] for p in data["phases"]] == ["01", "02"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("{not json", "not valid JSON"),
-        ('{"format": 1}', 'expected {"format": 1, "phases": [...]}'),
+        ('{"format": 1}', 'expected {"format": 2, "phases": [...]}'),
         ('{"format": "1", "phases": []}', "format '1' is not a version number"),
         ('{"format": 1, "phases": [{"coverage": 5}]}', 'every entry of "phases" needs a "phase"'),
         ('{"format": 99, "phases": []}', "format 99 was written by a newer phasegate"),
