@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.config import PhaseConfig
-from tasks.triage_rules import Layout
+from tasks.triage_facts import Layout
 
 
 def top_level_modules(roots: list[Path]) -> frozenset[str]:

@@ -10,11 +10,9 @@ that replays it exactly.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import math
 import random
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +23,7 @@ from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL, PASS, Gate, at_least
+from tasks.reruns import escalate_suspects, flaky_kinds, flaky_row
 from tasks.results import (
     BAD,
     TestRecord,
@@ -32,14 +31,10 @@ from tasks.results import (
     format_rate,
     merge_reports,
     pass_rate,
-    ran_before,
 )
 from tasks.run import load_run, summarise_record
-from tasks.runner import Invocation, repro_command, run_pytest
-from tasks.suspects import BudgetSpent, Escalation, RunTests, escalate, k_of_n
-
-# Reruns and repro commands run one process even where the project's own args say `-n auto`.
-XDIST_OFF = ("-n0",)
+from tasks.runner import Invocation, run_pytest
+from tasks.suspects import is_flaky
 
 
 def plan_orders(config: PhaseConfig, seed: int) -> list[str]:
@@ -61,11 +56,6 @@ def outcomes_by_test(runs: Sequence[Mapping[str, str]]) -> dict[str, list[str | 
     for run in runs:
         ids.update(dict.fromkeys(run))
     return {nodeid: [run.get(nodeid) for run in runs] for nodeid in ids}
-
-
-def is_flaky(outcomes: Sequence[str | None]) -> bool:
-    """Mixed outcomes across runs (a test absent from a run says nothing)."""
-    return len({o for o in outcomes if o is not None}) > 1
 
 
 def clean_run_bound(runs: int, confidence: float = 0.95) -> float:
@@ -140,101 +130,6 @@ def _run_entry(
     }
 
 
-def _suspect_runner(
-    config: PhaseConfig, python: Path, xdist: bool, deadline: float, console: Console
-) -> RunTests:
-    """Reruns for the suspects: one fresh process per call, quiet, within the budget."""
-    folder = Artifacts(config.reports_dir).stability_dir / "reruns"
-    shutil.rmtree(folder, ignore_errors=True)
-    counter = itertools.count(1)
-
-    def run(tests: Sequence[str]) -> str | None:
-        if time.monotonic() >= deadline:
-            raise BudgetSpent
-        n = next(counter)
-        ids = folder / f"rerun-{n}.ids"
-        ids.parent.mkdir(parents=True, exist_ok=True)
-        ids.write_text("\n".join(tests) + "\n", encoding="utf-8")
-        result = run_pytest(
-            config,
-            python,
-            Invocation(
-                label=f"rerun {n}",
-                order=f"ids:{ids}",
-                record=folder / f"rerun-{n}.json",
-                log=folder / f"rerun-{n}.log",
-                select=tuple(tests),
-                echo=False,
-                extra_args=XDIST_OFF if xdist else (),
-            ),
-            console,
-        )
-        if result.record is None:
-            return None
-        return next(
-            (t.outcome for t in merge_reports(result.record["reports"]) if t.nodeid == tests[-1]),
-            None,
-        )
-
-    return run
-
-
-def escalate_suspects(
-    config: PhaseConfig,
-    python: Path,
-    matrix: Mapping[str, Sequence[str | None]],
-    records: Sequence[Mapping[str, Any]],
-    console: Console,
-) -> dict[str, Escalation]:
-    """Rerun every test that failed in a full run until its behaviour is classified."""
-    suspects = [
-        nodeid
-        for nodeid, outcomes in matrix.items()
-        if "::" in nodeid and any(o in BAD for o in outcomes)
-    ]
-    if not suspects or config.rerun_budget <= 0:
-        return {}
-    console.step(
-        f"stability: {len(suspects)} suspect(s): rerunning each alone and in the order it "
-        f"failed in (budget {config.rerun_budget:g}s)"
-    )
-    xdist = any(r.get("xdist") for r in records)
-    run = _suspect_runner(config, python, xdist, time.monotonic() + config.rerun_budget, console)
-    results: dict[str, Escalation] = {}
-    for i, nodeid in enumerate(suspects, 1):
-        outcomes = matrix[nodeid]
-        failed_in = next(k for k, o in enumerate(outcomes) if o in BAD)
-        passed_in = next((k for k, o in enumerate(outcomes) if o == "passed"), None)
-        result = escalate(
-            nodeid,
-            outcomes,
-            ran_before(records[failed_in], nodeid),
-            None if passed_in is None else ran_before(records[passed_in], nodeid),
-            run,
-        )
-        results[nodeid] = result
-        culprit = f"; {result.culprit_role} {result.culprit}" if result.culprit else ""
-        console.step(
-            f"stability: suspect {i}/{len(suspects)} {nodeid}: {result.kind}{culprit} "
-            f"({result.reruns} reruns)"
-        )
-    return results
-
-
-def _flaky_kinds(
-    matrix: Mapping[str, Sequence[str | None]], escalations: Mapping[str, Escalation]
-) -> dict[str, str]:
-    """nodeid -> kind, for every test the full runs or the reruns showed flaky."""
-    flaky = {}
-    for nodeid, outcomes in matrix.items():
-        esc = escalations.get(nodeid)
-        if esc is not None and esc.flaky:
-            flaky[nodeid] = esc.kind
-        elif is_flaky(outcomes):
-            flaky[nodeid] = esc.kind if esc is not None else "mixed outcomes"
-    return dict(sorted(flaky.items()))
-
-
 def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
     """Run the suite `runs` times in all (run 1 is the `run` step's), escalate on suspects,
     apply the quarantine; write stability.json."""
@@ -291,13 +186,13 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
     started = time.monotonic()
     escalations = escalate_suspects(config, python, matrix, records, console)
     rerun_seconds = time.monotonic() - started
-    flaky = _flaky_kinds(matrix, escalations)
+    flaky = flaky_kinds(matrix, escalations)
     today = dt.date.today()
     covered = {e.test: e for e in entries if not e.expired(today)}
     seen = quarantine.record_seen(config.seen_flaky, seen, flaky, config.phase)
     xdist = any(r.get("xdist") for r in records)
     flaky_rows = [
-        _flaky_row(config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist)
+        flaky_row(config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist)
         | {"quarantined": _entry_json(covered.get(nodeid))}
         for nodeid, kind in flaky.items()
     ]
@@ -352,31 +247,6 @@ def _entry_json(entry: quarantine.Entry | None) -> dict[str, str] | None:
         "reason": entry.reason,
         "owner": entry.owner,
         "expires": entry.expires.isoformat(),
-    }
-
-
-def _flaky_row(
-    config: PhaseConfig,
-    python: Path,
-    nodeid: str,
-    kind: str,
-    outcomes: Sequence[str | None],
-    esc: Escalation | None,
-    xdist: bool,
-) -> dict[str, Any]:
-    """One flaky test as the report shows it: k of n, kind, culprit and the repro command."""
-    tests = [esc.culprit, nodeid] if esc is not None and esc.culprit else [nodeid]
-    return {
-        "nodeid": nodeid,
-        "kind": kind,
-        "outcomes": list(outcomes),
-        "k_of_n": k_of_n(outcomes),
-        "failed_in_run": next((i for i, o in enumerate(outcomes, 1) if o in BAD), None),
-        "alone": esc.alone if esc else [],
-        "culprit": esc.culprit if esc else None,
-        "culprit_role": esc.culprit_role if esc else None,
-        "note": esc.note if esc else "",
-        "repro": repro_command(config, python, tests, XDIST_OFF if xdist else ()),
     }
 
 

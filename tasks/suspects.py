@@ -72,6 +72,11 @@ def _mixed(outcomes: Sequence[str | None]) -> bool:
     return any(o == "passed" for o in outcomes) and any(o in BAD for o in outcomes)
 
 
+def is_flaky(outcomes: Sequence[str | None]) -> bool:
+    """Mixed outcomes across runs (a test absent from a run says nothing)."""
+    return len({o for o in outcomes if o is not None}) > 1
+
+
 def find_culprit(
     before: Sequence[str], nodeid: str, shows: Callable[[Sequence[str]], bool]
 ) -> str | None:

@@ -22,7 +22,8 @@ from tasks.results import TestRecord
 from tasks.run import load_run, tests_of
 from tasks.runner import repro_command
 from tasks.stability import failing_record, load_stability
-from tasks.triage_rules import CATEGORIES, Layout, Verdict, classify
+from tasks.triage_facts import CATEGORIES, Layout, Verdict
+from tasks.triage_rules import classify
 
 
 class GitProbe:

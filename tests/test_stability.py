@@ -14,12 +14,12 @@ from tasks.console import Console
 from tasks.run import run_step
 from tasks.stability import (
     clean_run_bound,
-    is_flaky,
     outcomes_by_test,
     plan_orders,
     stability_step,
     what_runs_prove,
 )
+from tasks.suspects import is_flaky
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)

@@ -1,0 +1,188 @@
+"""The vocabulary of triage: categories, the project's layout, the facts one failure shows,
+the Probe through which rules ask git and the sources, and the Verdict they return."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from tasks.results import TestRecord
+
+TEST, PRODUCTION, FLAKY, ENVIRONMENT = "test", "production", "flaky", "environment"
+CATEGORIES = (TEST, PRODUCTION, FLAKY, ENVIRONMENT)
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+
+ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Which files are the project's tests and which its production code."""
+
+    project: Path
+    test_roots: tuple[Path, ...]
+    import_roots: tuple[Path, ...]  # where the project's own top-level modules live
+    top_modules: frozenset[str]  # the project's own importable top-level names
+
+    def in_project(self, path: str) -> bool:
+        p = Path(path)
+        if not p.is_relative_to(self.project):
+            return False
+        parts = p.relative_to(self.project).parts
+        return not any(part in (".nox", ".venv", "venv", ".tox", "site-packages") for part in parts)
+
+    def is_test_code(self, path: str) -> bool:
+        p = Path(path)
+        return (
+            p.name == "conftest.py"
+            or p.name.startswith("test_")
+            or p.name.endswith("_test.py")
+            or any(p.is_relative_to(root) for root in self.test_roots)
+        )
+
+    def rel(self, path: str) -> str:
+        p = Path(path)
+        return p.relative_to(self.project).as_posix() if p.is_relative_to(self.project) else path
+
+    def module_file(self, dotted: str) -> Path | None:
+        parts = dotted.split(".")
+        for root in self.import_roots:
+            for candidate in (
+                root.joinpath(*parts, "__init__.py"),
+                root.joinpath(*parts[:-1], parts[-1] + ".py"),
+            ):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+
+class Probe(Protocol):
+    """Facts the rules may ask for; the triage step answers them from git and the sources."""
+
+    def ever_had(self, module: Path, name: str) -> bool | None: ...
+
+    def names_in(self, module: Path) -> list[str]: ...
+
+    def test_changed(self, test_file: Path) -> bool | None: ...
+
+    def production_changed(self, nodeid: str) -> tuple[bool, list[str]] | None: ...
+
+    def runs_production(self, nodeid: str) -> list[str] | None: ...
+
+    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None: ...
+
+    def source_line(self, path: str, lineno: int) -> str: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """A failure's category with the evidence that decided it."""
+
+    nodeid: str
+    category: str
+    confidence: str
+    reason: str
+    evidence: tuple[str, ...]
+    fix: str
+    exception: str
+    message: str
+    site: str  # where it was raised: path:line in the project, else the crash location
+    repro: str = ""
+    cause: str = ""  # the changed line the evidence points at, when it points at one
+
+    @property
+    def group_key(self) -> tuple[str, str, str]:
+        """Failures with one root cause: the same category, exception and site, or, for
+        assertions blamed on one changed line, that line."""
+        return (self.category, self.exception, self.cause or self.site)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["evidence"] = list(self.evidence)
+        return data
+
+
+def short(exc_type: str) -> str:
+    return exc_type.removeprefix("builtins.")
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def closest(word: str, names: Sequence[str]) -> list[str]:
+    return difflib.get_close_matches(word, list(names), n=3, cutoff=0.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What one failure shows, pulled out of the record once."""
+
+    exc_type: str
+    message: str
+    frames: list[Mapping[str, Any]]
+    cause: Mapping[str, Any] | None
+    project_frame: Mapping[str, Any] | None  # innermost frame in the project's own code
+    site: str
+
+    @property
+    def types(self) -> set[str]:
+        return {self.exc_type} | ({str(self.cause.get("type"))} if self.cause else set())
+
+    @property
+    def messages(self) -> str:
+        return self.message + "\n" + (str(self.cause.get("message")) if self.cause else "")
+
+
+def gather_facts(record: TestRecord, layout: Layout) -> Facts:
+    exc = dict(record.exception or {})
+    frames = list(exc.get("frames") or [])
+    if exc.get("filename"):  # a SyntaxError points at the file it could not parse
+        frames.append({"path": exc["filename"], "lineno": exc.get("lineno"), "function": ""})
+    own = [f for f in frames if layout.in_project(str(f["path"]))]
+    project_frame = own[-1] if own else None
+    if project_frame is not None:
+        site = f"{layout.rel(str(project_frame['path']))}:{project_frame['lineno']}"
+    elif record.crash_path:
+        site = f"{layout.rel(record.crash_path)}:{record.crash_lineno}"
+    else:
+        site = record.nodeid.split("::")[0]
+    exc_type = str(exc.get("type") or ("collect error" if record.when == "collect" else "unknown"))
+    message = str(exc.get("message") or record.message or "")
+    return Facts(exc_type, message, frames, exc.get("cause"), project_frame, site)
+
+
+def make_verdict(
+    record: TestRecord,
+    facts: Facts,
+    category: str,
+    confidence: str,
+    reason: str,
+    evidence: list[str],
+    fix: str,
+) -> Verdict:
+    return Verdict(
+        nodeid=record.nodeid,
+        category=category,
+        confidence=confidence,
+        reason=reason,
+        evidence=tuple(evidence),
+        fix=fix,
+        exception=short(facts.exc_type),
+        message=first_line(facts.message),
+        site=facts.site,
+    )
+
+
+def where_raised(facts: Facts, layout: Layout) -> tuple[str, str | None]:
+    """A sentence on where it was raised, and "test"/"production"/None for whose code."""
+    frame = facts.project_frame
+    if frame is None:
+        return "it was raised outside the project's own code", None
+    side = TEST if layout.is_test_code(str(frame["path"])) else PRODUCTION
+    where = f"{layout.rel(str(frame['path']))}:{frame['lineno']}"
+    fn = f" in {frame['function']}()" if frame.get("function") else ""
+    return f"{short(facts.exc_type)} was raised at {where}{fn}, which is {side} code", side
