@@ -117,7 +117,7 @@ class GitProbe:
         (t_age, t_sha, t_time, t_where) = newest_test
         (p_age, p_sha, p_time, p_where) = newest_production
         if t_sha == p_sha:
-            return None  # changed together: blame cannot say which is wrong
+            return self._edited_expectation(record, test_side, t_sha, t_time)
         test_said = f"the test's own lines last changed in {_commit(t_sha, t_time)} ({t_where})"
         prod_said = (
             f"the newest production line it executes changed in {_commit(p_sha, p_time)} "
@@ -126,6 +126,30 @@ class GitProbe:
         if t_age < p_age:
             return "test", f"{test_said}, after {prod_said}", t_where
         return "production", f"{prod_said}, after {test_said}", p_where
+
+    def _edited_expectation(
+        self, record: TestRecord, test_side: dict[Path, set[int]], sha: str, when: int
+    ) -> tuple[str, str, str] | None:
+        """The test and the code changed in one commit. If that commit edited the very line
+        that failed in a test that is older than it, the expectation was edited: lean test."""
+        if not record.crash_path or record.crash_lineno is None:
+            return None
+        crash = Path(record.crash_path).resolve()
+        lines = test_side.get(crash)
+        blame = self._blame.get(crash)
+        if not lines or blame is None or record.crash_lineno not in lines:
+            return None
+        if blame.get(record.crash_lineno, ("", 0))[0] != sha:
+            return None
+        if all(blame.get(n, (sha, 0))[0] == sha for n in lines):
+            return None  # a new test, written with the code: nothing is older
+        where = f"{self.layout.rel(str(crash))}:{record.crash_lineno}"
+        return (
+            "test",
+            f"{_commit(sha, when)} changed both the code and the line that fails ({where}), "
+            "in a test that is older than it: the expectation was edited",
+            where,
+        )
 
     def _newest(self, lines_by_file: dict[Path, set[int]]) -> tuple[int, str, int, str] | None:
         """(age, commit, time, file:line) of the most recent change among the lines."""

@@ -464,3 +464,52 @@ def test_without_git_a_none_from_production_is_a_low_confidence_regression(
         "the evidence does not decide between the test's expectation and the code"
         in undecided["evidence"]
     )
+
+
+def test_an_expectation_edited_with_the_code_it_runs_is_a_test_bug(tmp_path: Path) -> None:
+    project = tmp_path / "onecommit"
+    commit_all(
+        write_files(
+            project,
+            {
+                "pyproject.toml": '[tool.phasegate]\nvenv = "none"\nruns = 1\n',
+                "calc/__init__.py": "",
+                "calc/ops.py": """
+                    def triple(x):
+                        return 3 * x
+
+
+                    def inc(x):
+                        return x + 1
+                """,
+                "tests/test_ops.py": """
+                    from calc.ops import inc, triple
+
+
+                    def test_triple():
+                        value = triple(2)
+                        assert value == 6
+
+
+                    def test_inc():
+                        assert inc(1) == 2
+                """,
+            },
+        ),
+        "calc",
+    )
+    # One commit refactors triple(), breaks inc() and edits test_triple's expectation.
+    write_files(
+        project,
+        {"calc/ops.py": "def triple(x):\n    return x * 3\n\n\ndef inc(x):\n    return x + 2\n"},
+    )
+    tests = project / "tests/test_ops.py"
+    tests.write_text(tests.read_text().replace("value == 6", "value == 7"))
+    commit_all(project, "refactor and new expectations")
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    found = verdicts(triage_step(config, PYTHON, Console(quiet=True)))
+    edited = found["tests/test_ops.py::test_triple"]
+    assert edited["category"] == "test"
+    assert "changed both the code and the line that fails (tests/test_ops.py:6)" in edited["reason"]
+    assert found["tests/test_ops.py::test_inc"]["category"] == "production"
