@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +94,6 @@ class ImpactIndex:
         """The tests that executed `line` of `file` (a project-relative path)."""
         ids = self.files.get(file, {}).get("lines", {}).get(str(line), [])
         return sorted(self.tests[i] for i in ids)
-
-    def tests_for_lines(self, file: str, lines: Iterable[int]) -> set[str]:
-        by_line = self.files.get(file, {}).get("lines", {})
-        return {self.tests[i] for n in lines for i in by_line.get(str(n), [])}
 
     def files_by_test(self) -> dict[str, set[str]]:
         """nodeid -> the project-relative files it executed."""
