@@ -137,7 +137,7 @@ def quarantine_gate(
 ) -> Gate:
     """Expired entries and entries for tests never seen flaky fail; the rest are reported."""
     if not entries:
-        return Gate("quarantine", "no expired entry", "no entries", NOT_APPLICABLE)
+        return Gate("quarantine", "no expired or unseen entry", "no entries", NOT_APPLICABLE)
     seen_set = set(seen)
     expired = [e for e in entries if e.expired(today)]
     unseen = [e for e in entries if e.test not in seen_set]
