@@ -262,7 +262,7 @@ def render_markdown(s: Mapping[str, Any]) -> str:
                     [g["count"], g["category"], g["exception"], g["site"], g["message"]]
                     for g in triage["groups"]
                 ],
-                ["Tests", "Category", "Exception", "Raised at", "Message"],
+                ["Tests", "Category", "Exception", "Root cause at", "Message"],
             )
         )
         out += [""]

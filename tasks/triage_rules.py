@@ -75,8 +75,8 @@ def _by_location(
         fix = (
             f"check the expectation at {facts.site}: the test changed, the code it runs did not"
             if category == TEST
-            else f"the production code this test runs changed since the base; compare its "
-            f"behaviour with the expectation at {facts.site}"
+            else f"check the change at {', '.join(change[2][:3]) or 'the code it runs'} against "
+            f"the expectation at {facts.site}: one of them is wrong"
         )
         verdict = make_verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
         if category == PRODUCTION and change[2]:
