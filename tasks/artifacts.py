@@ -19,7 +19,7 @@ from tasks.errors import MissingArtifactError, PhaseError
 #   1: first version.
 #   2: run: coverage.impact_index; stability: suspects, rerun_seconds, quarantine, flaky rows
 #      with kind, k_of_n, alone, culprit, repro, quarantined; triage: each failure's cause;
-#      coverage: files_added, diff, impact_index, files_tested [] when unknown.
+#      coverage: files_added, diff, impact_index, files_tested [] when unknown; run: rootdir.
 FORMATS = {
     "run": 2,
     "stability": 2,

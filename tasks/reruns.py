@@ -14,7 +14,7 @@ from tasks.artifacts import Artifacts
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.results import BAD, merge_reports, ran_before
-from tasks.runner import Invocation, repro_command, run_pytest
+from tasks.runner import Invocation, as_argument, repro_command, run_pytest
 from tasks.suspects import BudgetSpent, Escalation, RunTests, escalate, is_flaky, k_of_n
 
 # Reruns and repro commands run one process even where the project's own args say `-n auto`.
@@ -22,7 +22,12 @@ XDIST_OFF = ("-n0",)
 
 
 def suspect_runner(
-    config: PhaseConfig, python: Path, xdist: bool, deadline: float, console: Console
+    config: PhaseConfig,
+    python: Path,
+    xdist: bool,
+    rootdir: Path,
+    deadline: float,
+    console: Console,
 ) -> RunTests:
     """Reruns for the suspects: one fresh process per call, quiet, within the budget."""
     folder = Artifacts(config.reports_dir).stability_dir / "reruns"
@@ -44,7 +49,7 @@ def suspect_runner(
                 order=f"ids:{ids}",
                 record=folder / f"rerun-{n}.json",
                 log=folder / f"rerun-{n}.log",
-                select=tuple(tests),
+                select=tuple(as_argument(t, rootdir, config.project) for t in tests),
                 echo=False,
                 extra_args=XDIST_OFF if xdist else (),
             ),
@@ -80,7 +85,10 @@ def escalate_suspects(
         f"failed in (budget {config.rerun_budget:g}s)"
     )
     xdist = any(r.get("xdist") for r in records)
-    run = suspect_runner(config, python, xdist, time.monotonic() + config.rerun_budget, console)
+    rootdir = record_rootdir(records[0], config.project)
+    run = suspect_runner(
+        config, python, xdist, rootdir, time.monotonic() + config.rerun_budget, console
+    )
     results: dict[str, Escalation] = {}
     for i, nodeid in enumerate(suspects, 1):
         outcomes = matrix[nodeid]
@@ -116,6 +124,11 @@ def flaky_kinds(
     return dict(sorted(flaky.items()))
 
 
+def record_rootdir(record: Mapping[str, Any], project: Path) -> Path:
+    """pytest's rootdir in a recorded run (the project when the record does not say)."""
+    return Path(record["rootdir"]).resolve() if record.get("rootdir") else project
+
+
 def flaky_row(
     config: PhaseConfig,
     python: Path,
@@ -124,6 +137,7 @@ def flaky_row(
     outcomes: Sequence[str | None],
     esc: Escalation | None,
     xdist: bool,
+    rootdir: Path,
 ) -> dict[str, Any]:
     """One flaky test as the report shows it: k of n, kind, culprit and the repro command."""
     tests = [esc.culprit, nodeid] if esc is not None and esc.culprit else [nodeid]
@@ -137,5 +151,5 @@ def flaky_row(
         "culprit": esc.culprit if esc else None,
         "culprit_role": esc.culprit_role if esc else None,
         "note": esc.note if esc else "",
-        "repro": repro_command(config, python, tests, XDIST_OFF if xdist else ()),
+        "repro": repro_command(config, python, tests, XDIST_OFF if xdist else (), rootdir),
     }

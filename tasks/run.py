@@ -82,6 +82,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         "exit_code": result.exit_code,
         "python": sys.version.split()[0],
         "pytest_version": record["pytest_version"],
+        "rootdir": record["rootdir"],
         "order": "file",
         "replay": result.replay,
         "counts": counts,

@@ -113,11 +113,25 @@ def replay_command(argv: Sequence[str], extra: Mapping[str, str], project: Path)
     return f"cd {shlex.quote(str(project))} && {prefix} {shlex.join(argv)}"
 
 
+def as_argument(nodeid: str, rootdir: Path, project: Path) -> str:
+    """A node id (relative to pytest's rootdir) as a command-line argument given from the
+    project's root: they differ when the pytest config lives in a subfolder."""
+    if rootdir == project:
+        return nodeid
+    path, sep, rest = nodeid.partition("::")
+    return Path(os.path.relpath(rootdir / path, project)).as_posix() + sep + rest
+
+
 def repro_command(
-    config: PhaseConfig, python: Path, nodeids: Sequence[str], extra: Sequence[str] = ()
+    config: PhaseConfig,
+    python: Path,
+    nodeids: Sequence[str],
+    extra: Sequence[str] = (),
+    rootdir: Path | None = None,
 ) -> str:
     """The command a developer runs from the project root to reproduce the given tests, in
     that order (pytest runs node ids in the order they are given)."""
+    args = [as_argument(n, rootdir or config.project, config.project) for n in nodeids]
     if config.venv == "none":
         shown = "python"
     elif python.is_relative_to(config.project):
@@ -127,7 +141,7 @@ def repro_command(
     env = ""
     if config.pythonpath:
         env = "PYTHONPATH=" + shlex.quote(os.pathsep.join(config.pythonpath)) + " "
-    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *extra, *nodeids])}"
+    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *extra, *args])}"
 
 
 def run_pytest(

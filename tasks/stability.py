@@ -23,7 +23,7 @@ from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL, PASS, Gate, at_least
-from tasks.reruns import escalate_suspects, flaky_kinds, flaky_row
+from tasks.reruns import escalate_suspects, flaky_kinds, flaky_row, record_rootdir
 from tasks.results import (
     BAD,
     TestRecord,
@@ -191,8 +191,11 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
     covered = {e.test: e for e in entries if not e.expired(today)}
     seen = quarantine.record_seen(config.seen_flaky, seen, flaky, config.phase)
     xdist = any(r.get("xdist") for r in records)
+    rootdir = record_rootdir(records[0], config.project)
     flaky_rows = [
-        flaky_row(config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist)
+        flaky_row(
+            config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist, rootdir
+        )
         | {"quarantined": _entry_json(covered.get(nodeid))}
         for nodeid, kind in flaky.items()
     ]

@@ -285,7 +285,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
         repro = flaky.get(record.nodeid, {}).get("repro") or repro_command(
-            config, python, [record.nodeid]
+            config, python, [record.nodeid], rootdir=Path(run.get("rootdir") or config.project)
         )
         verdict = dataclasses.replace(verdict, repro=repro)
         rerun = suspects.get(record.nodeid)

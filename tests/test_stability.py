@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import write_files
 
 from tasks.config import load_config
 from tasks.console import Console
@@ -20,6 +22,7 @@ from tasks.stability import (
     what_runs_prove,
 )
 from tasks.suspects import is_flaky
+from tasks.triage import triage_step
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)
@@ -222,3 +225,46 @@ def test_counts_under_xdist_match_plain_pytest(sample: Sample) -> None:
         "tests/test_flaky.py::test_fails_the_first_time"
     ]
     assert [r["pass_rate"] for r in data["runs"]] == [50.0, 100.0, 100.0]
+
+
+def test_reruns_and_repro_commands_work_when_pytest_config_is_in_a_subfolder(
+    tmp_path: Path,
+) -> None:
+    # pytest's rootdir is backend/, so its node ids are relative to backend/, not the project.
+    project = write_files(
+        tmp_path / "mono",
+        {
+            "pyproject.toml": """
+                [tool.phasegate]
+                venv = "none"
+                runs = 2
+                tests = ["backend/tests"]
+                pythonpath = ["backend"]
+            """,
+            "backend/pytest.ini": "[pytest]\n",
+            "backend/app/__init__.py": "def double(x):\n    return 2 * x\n",
+            "backend/tests/test_app.py": """
+                from app import double
+
+
+                def test_double():
+                    assert double(2) == 5
+            """,
+        },
+    )
+    config = load_config(project)
+    run = run_step(config, PYTHON, Console(quiet=True))
+    assert Path(run["rootdir"]) == project / "backend"
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    suspect = data["suspects"]["tests/test_app.py::test_double"]
+    assert (suspect["kind"], suspect["alone"]) == ("consistent", ["failed", "failed"])
+    triage = triage_step(config, PYTHON, Console(quiet=True))
+    [failure] = triage["failures"]
+    assert failure["repro"].endswith(" backend/tests/test_app.py::test_double")
+    assert failure["repro"].startswith("PYTHONPATH=backend python -m pytest")
+    argv = shlex.split(failure["repro"])[1:]  # the shell would set PYTHONPATH=backend
+    env = {**os.environ, "PYTHONPATH": "backend"}
+    done = subprocess.run(
+        [sys.executable, *argv[1:]], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert "1 failed" in done.stdout
