@@ -46,17 +46,18 @@ def files_tested(
     base: str | None,
     index: impact.ImpactIndex,
     rows: Sequence[Mapping[str, Any]],
+    run: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Production files executed by the tests this phase added or changed, from the impact
     index (every tested file when there is no base to say what changed)."""
-    layout = project_layout(config)
+    layout = project_layout(config, run)
     measured = {r["file"] for r in rows}
     by_test = index.files_by_test()
     if base is None:
         touched = set(by_test)
     else:
         changed = gitinfo.changed_files(config.project, base)
-        touched = {t for t in by_test if (config.project / t.split("::")[0]) in changed}
+        touched = {t for t in by_test if layout.test_file(t) in changed}
     files = {f for t in touched for f in by_test[t]}
     return sorted(
         f for f in files if f in measured and not layout.is_test_code(str(config.project / f))
@@ -121,6 +122,10 @@ def phase_gates(
             gates.append(gate)
     gates.append(diff_gate(diff, config.diff_min_coverage, precision))
     return gates, diff, added
+
+
+def _rootdir(run: Mapping[str, Any]) -> Path | None:
+    return Path(run["rootdir"]) if run.get("rootdir") else None
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
         )
         tested: list[str] | None = None
     else:
-        tested = files_tested(config, base, index, rows)
+        tested = files_tested(config, base, index, rows, run)
     more, diff, added = phase_gates(
         config, base, rows, None if tested is None or base is None else tested, precision
     )
@@ -204,7 +209,7 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
         "coverage": round(total, 4),
         "increase": None if increase is None else round(increase, 4),
         "files_tested": None if tested is None else len(tested),
-        "tests_created": tests_created(config.project, base, nodeids),
+        "tests_created": tests_created(config.project, base, nodeids, _rootdir(run)),
         "tests_total": len(nodeids),
         "pass_rate": run["pass_rate"],
         "flaky": len(stability["flaky"]) if stability else None,

@@ -63,8 +63,11 @@ def _key(nodeid: str) -> tuple[str, str]:
     return path, rest.split("[", 1)[0]
 
 
-def tests_created(project: Path, base: str | None, nodeids: Iterable[str]) -> int | None:
-    """How many of the current tests did not exist at `base` (None when unmeasurable)."""
+def tests_created(
+    project: Path, base: str | None, nodeids: Iterable[str], rootdir: Path | None = None
+) -> int | None:
+    """How many of the current tests did not exist at `base` (None when unmeasurable).
+    Node ids are relative to pytest's `rootdir` (the project when not given)."""
     if base is None:
         return None
     known: dict[str, set[str]] = {}
@@ -74,7 +77,7 @@ def tests_created(project: Path, base: str | None, nodeids: Iterable[str]) -> in
         if not name:
             continue  # a module that failed to collect is not a test
         if path not in known:
-            old = gitinfo.show_file(project, base, project / path)
+            old = gitinfo.show_file(project, base, (rootdir or project) / path)
             known[path] = defined_tests(old) if old is not None else set()
         created += name not in known[path]
     return created

@@ -70,7 +70,9 @@ def build_summary(config: PhaseConfig) -> dict[str, Any]:
         # The coverage step measured it for this very run (one `git show` per test file).
         "tests_created": coverage["history_entry"]["tests_created"]
         if coverage
-        else tests_created(config.project, base, nodeids),
+        else tests_created(
+            config.project, base, nodeids, Path(run["rootdir"]) if run.get("rootdir") else None
+        ),
         "fixes": fix_commits(config.project, base),
         "stability": stability,
         "coverage": coverage,

@@ -104,7 +104,7 @@ class GitProbe:
         when blame cannot tell them apart."""
         if not self.repo or record.nodeid not in self.tests_lines:
             return None
-        test_side = _test_lines(self.project, record)
+        test_side = _test_lines(self.layout.test_file(record.nodeid), record)
         production = {
             Path(f): lines
             for f, lines in self.tests_lines[record.nodeid].items()
@@ -178,10 +178,9 @@ def _commit(sha: str, when: int) -> str:
     return f"commit {sha[:8]} of {day}"
 
 
-def _test_lines(project: Path, record: TestRecord) -> dict[Path, set[int]]:
-    """The lines of the test function itself, and of every test-code frame it failed in."""
-    path_part, *names = record.nodeid.split("::")
-    path = project / path_part
+def _test_lines(path: Path, record: TestRecord) -> dict[Path, set[int]]:
+    """The lines of the test function itself (decorators included), in its file `path`."""
+    names = record.nodeid.split("::")[1:]
     result: dict[Path, set[int]] = {}
     try:
         tree: ast.AST = ast.parse(path.read_text(encoding="utf-8"))
@@ -267,7 +266,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
     arts = Artifacts(config.reports_dir)
     run = load_run(config)
     stability = load_stability(config, run["run_id"])
-    layout = project_layout(config)
+    layout = project_layout(config, run)
     base, base_note = resolve_base(config)
     tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") else {}
     probe = GitProbe(config, layout, base, tests_lines)

@@ -26,6 +26,11 @@ class Layout:
     test_roots: tuple[Path, ...]
     import_roots: tuple[Path, ...]  # where the project's own top-level modules live
     top_modules: frozenset[str]  # the project's own importable top-level names
+    rootdir: Path | None = None  # pytest's rootdir, which node ids are relative to
+
+    def test_file(self, nodeid: str) -> Path:
+        """The file of a node id (node ids are relative to pytest's rootdir)."""
+        return (self.rootdir or self.project) / nodeid.split("::")[0]
 
     def in_project(self, path: str) -> bool:
         p = Path(path)

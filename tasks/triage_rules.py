@@ -230,7 +230,7 @@ def _change_evidence(
 ) -> tuple[str, str, list[str]] | None:
     """(test|production|both|neither, a sentence, the changed production lines it runs as
     file:line) from git since the base and per-test coverage."""
-    test_file = layout.project / record.nodeid.split("::")[0]
+    test_file = layout.test_file(record.nodeid)
     test_changed = probe.test_changed(test_file)
     production = probe.production_changed(record.nodeid)
     if test_changed is None or production is None:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_files
+from conftest import commit_all, write_files
 
 from tasks.config import load_config
 from tasks.console import Console
+from tasks.coverage_gate import coverage_step
 from tasks.run import run_step
 from tasks.stability import (
     clean_run_bound,
@@ -248,11 +249,15 @@ def test_reruns_and_repro_commands_work_when_pytest_config_is_in_a_subfolder(
 
 
                 def test_double():
-                    assert double(2) == 5
+                    assert double(2) == 4
             """,
         },
     )
-    config = load_config(project)
+    base = commit_all(project, "app")
+    test_file = project / "backend/tests/test_app.py"
+    test_file.write_text(test_file.read_text().replace("== 4", "== 5"))  # a test bug
+    commit_all(project, "phase")
+    config = load_config(project, cli={"base_ref": base})
     run = run_step(config, PYTHON, Console(quiet=True))
     assert Path(run["rootdir"]) == project / "backend"
     data = stability_step(config, PYTHON, Console(quiet=True))
@@ -260,8 +265,12 @@ def test_reruns_and_repro_commands_work_when_pytest_config_is_in_a_subfolder(
     assert (suspect["kind"], suspect["alone"]) == ("consistent", ["failed", "failed"])
     triage = triage_step(config, PYTHON, Console(quiet=True))
     [failure] = triage["failures"]
-    assert failure["repro"].endswith(" backend/tests/test_app.py::test_double")
+    # git evidence finds the test file under backend/: the test changed, the code did not.
+    assert failure["category"] == "test"
+    assert failure["reason"].startswith("the test changed since the base;")
+    assert coverage_step(config, PYTHON, Console(quiet=True))["history_entry"]["tests_created"] == 0
     assert failure["repro"].startswith("PYTHONPATH=backend python -m pytest")
+    assert failure["repro"].endswith(" backend/tests/test_app.py::test_double")
     argv = shlex.split(failure["repro"])[1:]  # the shell would set PYTHONPATH=backend
     env = {**os.environ, "PYTHONPATH": "backend"}
     done = subprocess.run(
