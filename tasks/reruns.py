@@ -70,6 +70,8 @@ def escalate_suspects(
     python: Path,
     matrix: Mapping[str, Sequence[str | None]],
     records: Sequence[Mapping[str, Any]],
+    xdist: bool,
+    rootdir: Path,
     console: Console,
 ) -> dict[str, Escalation]:
     """Rerun every test that failed in a full run until its behaviour is classified."""
@@ -84,8 +86,6 @@ def escalate_suspects(
         f"stability: {len(suspects)} suspect(s): rerunning each alone and in the order it "
         f"failed in (budget {config.rerun_budget:g}s)"
     )
-    xdist = any(r.get("xdist") for r in records)
-    rootdir = record_rootdir(records[0], config.project)
     run = suspect_runner(
         config, python, xdist, rootdir, time.monotonic() + config.rerun_budget, console
     )

@@ -183,15 +183,15 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> dict[
             f"pass rate {format_rate(entry['pass_rate'])}; replay: {result.replay}"
         )
     matrix = outcomes_by_test(per_run)
+    xdist = any(r.get("xdist") for r in records)
+    rootdir = record_rootdir(records[0], config.project)
     started = time.monotonic()
-    escalations = escalate_suspects(config, python, matrix, records, console)
+    escalations = escalate_suspects(config, python, matrix, records, xdist, rootdir, console)
     rerun_seconds = time.monotonic() - started
     flaky = flaky_kinds(matrix, escalations)
     today = dt.date.today()
     covered = {e.test: e for e in entries if not e.expired(today)}
     seen = quarantine.record_seen(config.seen_flaky, seen, flaky, config.phase)
-    xdist = any(r.get("xdist") for r in records)
-    rootdir = record_rootdir(records[0], config.project)
     flaky_rows = [
         flaky_row(
             config, python, nodeid, kind, matrix[nodeid], escalations.get(nodeid), xdist, rootdir

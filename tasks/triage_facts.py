@@ -168,6 +168,7 @@ def make_verdict(
     reason: str,
     evidence: list[str],
     fix: str,
+    cause: str = "",
 ) -> Verdict:
     return Verdict(
         nodeid=record.nodeid,
@@ -179,6 +180,7 @@ def make_verdict(
         exception=short(facts.exc_type),
         message=first_line(facts.message),
         site=facts.site,
+        cause=cause,
     )
 
 

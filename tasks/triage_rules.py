@@ -8,7 +8,6 @@ it was raised and what changed (here).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,10 +77,7 @@ def _by_location(
             else f"check the change at {', '.join(change[2][:3]) or 'the code it runs'} against "
             f"the expectation at {facts.site}: one of them is wrong"
         )
-        verdict = make_verdict(record, facts, category, MEDIUM, change[1], evidence, fix)
-        if category == PRODUCTION and change[2]:
-            verdict = dataclasses.replace(verdict, cause=change[2][0])
-        return verdict
+        return make_verdict(record, facts, category, MEDIUM, change[1], evidence, fix, cause)
     if probe.runs_production(record.nodeid) == []:
         evidence.append("per-test coverage shows it executes no line of production code")
         return make_verdict(
@@ -102,10 +98,9 @@ def _by_location(
             if category == TEST
             else f"check the recent change at {line} against the expectation at {facts.site}"
         )
-        verdict = make_verdict(
-            record, facts, category, LOW if change is None else MEDIUM, said, evidence, fix
-        )
-        return dataclasses.replace(verdict, cause=line) if category == PRODUCTION else verdict
+        confidence = LOW if change is None else MEDIUM
+        cause = line if category == PRODUCTION else ""
+        return make_verdict(record, facts, category, confidence, said, evidence, fix, cause)
     evidence.append("the evidence does not decide between the test's expectation and the code")
     return make_verdict(
         record,
@@ -133,7 +128,7 @@ def _raised_in_production(
     deliberate = line.startswith("raise ") or line == "raise"
     exc = short(facts.exc_type)
     if not deliberate or decided == PRODUCTION:
-        verdict = make_verdict(
+        return make_verdict(
             record,
             facts,
             PRODUCTION,
@@ -141,14 +136,14 @@ def _raised_in_production(
             f"{exc} raised inside production code",
             evidence,
             f"fix the code at {facts.site}: it raises {exc}: {first_line(facts.message)}",
+            cause,
         )
-        return dataclasses.replace(verdict, cause=cause)
     evidence.append(f"the code raises it on purpose at {facts.site}: `{line}`")
     newest = None if decided is not None else probe.newest_change(record)
     if newest is not None:
         evidence.append(newest[1])
         if newest[0] == PRODUCTION:
-            verdict = make_verdict(
+            return make_verdict(
                 record,
                 facts,
                 PRODUCTION,
@@ -156,8 +151,8 @@ def _raised_in_production(
                 "production code rejects the test's input, and it changed last",
                 evidence,
                 f"check the recent change at {newest[2]}: should it reject this input?",
+                newest[2],
             )
-            return dataclasses.replace(verdict, cause=newest[2])
     return make_verdict(
         record,
         facts,
@@ -185,7 +180,7 @@ def _raised_in_test(
         evidence.append(newest[1])
     if decided == PRODUCTION or (newest is not None and newest[0] == PRODUCTION):
         line = cause or (newest[2] if newest is not None else "")
-        verdict = make_verdict(
+        return make_verdict(
             record,
             facts,
             PRODUCTION,
@@ -193,8 +188,8 @@ def _raised_in_test(
             f"{exc} in the test, after the production code it runs changed",
             evidence,
             f"check what the changed code at {line} now returns to the test at {facts.site}",
+            line,
         )
-        return dataclasses.replace(verdict, cause=line)
     if (
         decided is None
         and newest is None
