@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tasks.config import PhaseConfig
-from tasks.triage_facts import Layout
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Which files are the project's tests and which its production code."""
+
+    project: Path
+    test_roots: tuple[Path, ...]
+    import_roots: tuple[Path, ...]  # where the project's own top-level modules live
+    top_modules: frozenset[str]  # the project's own importable top-level names
+    rootdir: Path | None = None  # pytest's rootdir, which node ids are relative to
+
+    def test_file(self, nodeid: str) -> Path:
+        """The file of a node id (node ids are relative to pytest's rootdir)."""
+        return (self.rootdir or self.project) / nodeid.split("::")[0]
+
+    def in_project(self, path: str) -> bool:
+        p = Path(path)
+        if not p.is_relative_to(self.project):
+            return False
+        parts = p.relative_to(self.project).parts
+        return not any(part in (".nox", ".venv", "venv", ".tox", "site-packages") for part in parts)
+
+    def is_test_code(self, path: str) -> bool:
+        p = Path(path)
+        return (
+            p.name == "conftest.py"
+            or p.name.startswith("test_")
+            or p.name.endswith("_test.py")
+            or any(p.is_relative_to(root) for root in self.test_roots)
+        )
+
+    def rel(self, path: str) -> str:
+        p = Path(path)
+        return p.relative_to(self.project).as_posix() if p.is_relative_to(self.project) else path
+
+    def module_file(self, dotted: str) -> Path | None:
+        parts = dotted.split(".")
+        for root in self.import_roots:
+            for candidate in (
+                root.joinpath(*parts, "__init__.py"),
+                root.joinpath(*parts[:-1], parts[-1] + ".py"),
+            ):
+                if candidate.is_file():
+                    return candidate
+        return None
 
 
 def top_level_modules(roots: list[Path]) -> frozenset[str]:

@@ -11,18 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tasks import coverage_reports
 from tasks.artifacts import Artifacts, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.coverage_gate import coverage_step
+from tasks.coverage.step import coverage_step
 from tasks.errors import ExitCode
 from tasks.gates import Gate, any_failed, gates_table
-from tasks.run import load_run, run_step
-from tasks.stability import stability_step
-from tasks.summary import artifact_paths, collect_gates, summary_step
+from tasks.run import reporter
+from tasks.run.step import load_run, run_step
+from tasks.stability.step import stability_step
+from tasks.summary.step import artifact_paths, collect_gates, summary_step
 from tasks.testenv import ensure_env, env_python
-from tasks.triage import triage_step
+from tasks.triage.step import triage_step
 
 Step = Callable[[PhaseConfig, Path, Console], dict[str, Any]]
 STEPS: dict[str, Step] = {
@@ -45,7 +45,7 @@ def run_step_named(
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
     if settle and name == "run" and data.get("coverage"):
-        coverage_reports.wait(Artifacts(config.reports_dir), config.project)
+        reporter.wait(Artifacts(config.reports_dir), config.project)
     return data
 
 

@@ -12,12 +12,13 @@ import pytest
 from conftest import commit_all, write_files
 from coverage import CoverageData
 
-from tasks import coverage_reports, impact
+from tasks import impact
 from tasks.artifacts import Artifacts
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.coverage_gate import coverage_step
-from tasks.run import run_step
+from tasks.coverage.step import coverage_step
+from tasks.run import reporter as coverage_reports
+from tasks.run.step import run_step
 
 PYTHON = Path(sys.executable)
 

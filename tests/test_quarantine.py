@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks import quarantine
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import ConfigError, HistoryError
-from tasks.run import run_step
-from tasks.stability import stability_step
+from tasks.run.step import run_step
+from tasks.stability import quarantine
+from tasks.stability.step import stability_step
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)

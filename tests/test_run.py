@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from _pytest.pytester import RunResult
 
-from tasks import coverage_reports
 from tasks.artifacts import Artifacts
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import NoTestsError
-from tasks.run import run_step
+from tasks.run import reporter as coverage_reports
+from tasks.run.step import run_step
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)

@@ -13,17 +13,17 @@ from conftest import commit_all, write_files
 
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.coverage_gate import coverage_step
-from tasks.run import run_step
-from tasks.stability import (
+from tasks.coverage.step import coverage_step
+from tasks.run.step import run_step
+from tasks.stability.step import (
     clean_run_bound,
     outcomes_by_test,
     plan_orders,
     stability_step,
     what_runs_prove,
 )
-from tasks.suspects import is_flaky
-from tasks.triage import triage_step
+from tasks.stability.suspects import is_flaky
+from tasks.triage.step import triage_step
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tasks.summary import render_markdown
+from tasks.summary.step import render_markdown
 
 GOLDEN = Path(__file__).parent / "golden" / "summary.md"
 
@@ -144,7 +144,7 @@ def test_front_matter_lists_the_coverage_gaps_for_planning_tools() -> None:
 def test_trend_chart_svg_is_valid_and_shows_every_phase() -> None:
     from xml.etree import ElementTree
 
-    from tasks.chart import coverage_svg
+    from tasks.summary.chart import coverage_svg
 
     svg = coverage_svg([("18-bugs", 70.25), ("19-coverage-push", 75.5), ("20-<next>", 80.0)])
     root = ElementTree.fromstring(svg)  # noqa: S314 (our own output) well-formed, escaped

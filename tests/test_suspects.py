@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from tasks.suspects import (
+from tasks.stability.suspects import (
     CONSISTENT,
     NON_DETERMINISTIC,
     ORDER_DEPENDENT,

@@ -11,9 +11,9 @@ from conftest import commit_all, write_files
 
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.run import run_step
-from tasks.stability import stability_step
-from tasks.triage import triage_step
+from tasks.run.step import run_step
+from tasks.stability.step import stability_step
+from tasks.triage.step import triage_step
 
 PYTHON = Path(sys.executable)
 

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write_files
 
-from tasks import gitinfo, phase_facts
-from tasks.phase_facts import count_fixes, fix_commits, fix_kind
+from tasks import gitinfo
+from tasks import phase_changes
+from tasks.phase_changes import count_fixes, fix_commits, fix_kind
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def test_count_fixes_with_no_match_is_zero_not_two_numbers() -> None:
 
 def test_defined_tests() -> None:
     source = "def test_a(): pass\nclass TestB:\n    def test_c(self): pass\ndef helper(): pass\n"
-    assert phase_facts.defined_tests(source) == {"test_a", "TestB::test_c"}
+    assert phase_changes.defined_tests(source) == {"test_a", "TestB::test_c"}
 
 
 def test_tests_created_and_fixes_are_measured_against_git(tmp_path: Path) -> None:
@@ -57,8 +58,8 @@ def test_tests_created_and_fixes_are_measured_against_git(tmp_path: Path) -> Non
         "tests/test_b.py::test_param[1]",
         "tests/test_b.py::test_param[2]",
     ]
-    assert phase_facts.tests_created(project, base, nodeids) == 3
-    assert phase_facts.tests_created(project, None, nodeids) is None
+    assert phase_changes.tests_created(project, base, nodeids) == 3
+    assert phase_changes.tests_created(project, None, nodeids) is None
     assert fix_commits(project, base) == {"test": 1, "production": 1, "flaky": 0}
 
 

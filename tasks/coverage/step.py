@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks import coverage_reports, gitinfo, impact
+from tasks import gitinfo, impact
 from tasks.artifacts import Artifacts, read_fresh, write_json
-from tasks.base import resolve_base
+from tasks.artifacts.history import load_history, previous, save_history, upsert
+from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.coverage_rules import (
+from tasks.coverage.rules import (
     coverage_gaps,
     diff_coverage,
     diff_gate,
@@ -35,10 +36,10 @@ from tasks.coverage_rules import (
 from tasks.errors import ConfigError, MissingArtifactError, PhaseError
 from tasks.gates import FAIL, Gate
 from tasks.layout import project_layout
-from tasks.phase_facts import tests_created
-from tasks.run import load_run
-from tasks.stability import load_stability
-from tasks.trend import load_history, previous, save_history, upsert
+from tasks.phase_changes import tests_created
+from tasks.run import reporter
+from tasks.run.step import load_run
+from tasks.stability.step import load_stability
 
 
 def files_tested(
@@ -143,7 +144,7 @@ def coverage_step(config: PhaseConfig, python: Path, console: Console) -> dict[s
     run = load_run(config)
     if run.get("coverage") is None:
         raise ConfigError(f"the run measured no coverage: {run.get('coverage_note')}")
-    error = coverage_reports.wait(arts, config.project)
+    error = reporter.wait(arts, config.project)
     if error is not None:
         raise PhaseError(f"coverage could not report on {arts.coverage_data}: {error}")
     report = load_report(arts.coverage_report_json)

@@ -13,17 +13,17 @@ from typing import Any
 
 from tasks import gitinfo
 from tasks.artifacts import Artifacts, read_fresh, write_json, write_text_atomic
-from tasks.base import resolve_base
+from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.impact import lines_by_test
-from tasks.layout import project_layout
+from tasks.layout import Layout, project_layout
+from tasks.pytest_runner import repro_command
 from tasks.results import TestRecord
-from tasks.run import load_run, tests_of
-from tasks.runner import repro_command
-from tasks.stability import failing_record, load_stability
-from tasks.triage_facts import CATEGORIES, Layout, Verdict
-from tasks.triage_rules import classify
+from tasks.run.step import load_run, tests_of
+from tasks.stability.step import failing_record, load_stability
+from tasks.triage.facts import CATEGORIES, Verdict
+from tasks.triage.rules import classify
 
 
 class GitProbe:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tasks.artifacts.history import load_history
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.coverage_gate import coverage_step
-from tasks.coverage_rules import (
+from tasks.coverage.rules import (
     diff_coverage,
     diff_gate,
     floor_gates,
@@ -21,8 +21,8 @@ from tasks.coverage_rules import (
     set_floor_gate,
     target_gate,
 )
-from tasks.run import run_step
-from tasks.trend import load_history
+from tasks.coverage.step import coverage_step
+from tasks.run.step import run_step
 
 Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)

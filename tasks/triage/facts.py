@@ -1,4 +1,4 @@
-"""The vocabulary of triage: categories, the project's layout, the facts one failure shows,
+"""The vocabulary of triage: categories, the facts one failure shows,
 the Probe through which rules ask git and the sources, and the Verdict they return."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from tasks.layout import Layout
 from tasks.results import TestRecord
 
 TEST, PRODUCTION, FLAKY, ENVIRONMENT = "test", "production", "flaky", "environment"
@@ -16,52 +17,6 @@ CATEGORIES = (TEST, PRODUCTION, FLAKY, ENVIRONMENT)
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 
 ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
-
-
-@dataclasses.dataclass(frozen=True)
-class Layout:
-    """Which files are the project's tests and which its production code."""
-
-    project: Path
-    test_roots: tuple[Path, ...]
-    import_roots: tuple[Path, ...]  # where the project's own top-level modules live
-    top_modules: frozenset[str]  # the project's own importable top-level names
-    rootdir: Path | None = None  # pytest's rootdir, which node ids are relative to
-
-    def test_file(self, nodeid: str) -> Path:
-        """The file of a node id (node ids are relative to pytest's rootdir)."""
-        return (self.rootdir or self.project) / nodeid.split("::")[0]
-
-    def in_project(self, path: str) -> bool:
-        p = Path(path)
-        if not p.is_relative_to(self.project):
-            return False
-        parts = p.relative_to(self.project).parts
-        return not any(part in (".nox", ".venv", "venv", ".tox", "site-packages") for part in parts)
-
-    def is_test_code(self, path: str) -> bool:
-        p = Path(path)
-        return (
-            p.name == "conftest.py"
-            or p.name.startswith("test_")
-            or p.name.endswith("_test.py")
-            or any(p.is_relative_to(root) for root in self.test_roots)
-        )
-
-    def rel(self, path: str) -> str:
-        p = Path(path)
-        return p.relative_to(self.project).as_posix() if p.is_relative_to(self.project) else path
-
-    def module_file(self, dotted: str) -> Path | None:
-        parts = dotted.split(".")
-        for root in self.import_roots:
-            for candidate in (
-                root.joinpath(*parts, "__init__.py"),
-                root.joinpath(*parts[:-1], parts[-1] + ".py"),
-            ):
-                if candidate.is_file():
-                    return candidate
-        return None
 
 
 class Probe(Protocol):

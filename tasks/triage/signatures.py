@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tasks.layout import Layout
 from tasks.results import TestRecord
-from tasks.triage_facts import (
+from tasks.triage.facts import (
     ASSERTION_TYPES,
     ENVIRONMENT,
     FLAKY,
@@ -19,7 +20,6 @@ from tasks.triage_facts import (
     PRODUCTION,
     TEST,
     Facts,
-    Layout,
     Probe,
     Verdict,
     closest,

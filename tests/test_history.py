@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tasks.artifacts.history import HISTORY_FORMAT, load_history, previous, save_history, upsert
 from tasks.errors import HistoryError
-from tasks.trend import HISTORY_FORMAT, load_history, previous, save_history, upsert
 
 
 def entry(phase: str, coverage: float) -> dict[str, object]:
@@ -79,7 +79,7 @@ def test_a_killed_writer_leaves_the_old_file_whole(tmp_path: Path) -> None:
         def die(self, target):
             os.kill(os.getpid(), signal.SIGKILL)
         Path.replace = die
-        from tasks.trend import save_history
+        from tasks.artifacts.history import save_history
         save_history(Path({str(path)!r}), [{{"phase": "02", "coverage": 1.0}}] * 1000)
     """)
     done = subprocess.run(

@@ -18,12 +18,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks import quarantine
 from tasks.artifacts import Artifacts, read_fresh, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL, PASS, Gate, at_least
-from tasks.reruns import escalate_suspects, flaky_kinds, flaky_row, record_rootdir
+from tasks.pytest_runner import Invocation, run_pytest
 from tasks.results import (
     BAD,
     TestRecord,
@@ -32,9 +31,10 @@ from tasks.results import (
     merge_reports,
     pass_rate,
 )
-from tasks.run import load_run, summarise_record
-from tasks.runner import Invocation, run_pytest
-from tasks.suspects import is_flaky
+from tasks.run.step import load_run, summarise_record
+from tasks.stability import quarantine
+from tasks.stability.reruns import escalate_suspects, flaky_kinds, flaky_row, record_rootdir
+from tasks.stability.suspects import is_flaky
 
 
 def plan_orders(config: PhaseConfig, seed: int) -> list[str]:

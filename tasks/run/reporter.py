@@ -47,7 +47,7 @@ def start(arts: Artifacts, project: Path, run_id: str) -> None:
     # a Popen object dropped while its child runs would report as a ResourceWarning.
     pid = os.posix_spawn(
         sys.executable,
-        [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project), run_id],
+        [sys.executable, "-m", "tasks.run.reporter", str(arts.root), str(project), run_id],
         dict(os.environ),
         file_actions=[(os.POSIX_SPAWN_OPEN, 1, log, flags, 0o644), (os.POSIX_SPAWN_DUP2, 1, 2)],
     )
@@ -88,7 +88,7 @@ def wait(arts: Artifacts, project: Path, timeout: float = 900.0) -> str | None:
     if not status.is_file():  # the background process is gone: write them here and now
         run_id = json.loads(arts.run_json.read_text(encoding="utf-8"))["run_id"]
         subprocess.run(
-            [sys.executable, "-m", "tasks.coverage_reports", str(arts.root), str(project), run_id],
+            [sys.executable, "-m", "tasks.run.reporter", str(arts.root), str(project), run_id],
             check=False,
         )
     if not status.is_file():

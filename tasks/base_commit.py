@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tasks import gitinfo
+from tasks.artifacts.history import load_history, previous
 from tasks.config import PhaseConfig
 from tasks.errors import GitError, HistoryError
-from tasks.trend import load_history, previous
 
 
 def resolve_base(config: PhaseConfig) -> tuple[str | None, str]:

@@ -13,9 +13,9 @@ from typing import Any
 from tasks.artifacts import Artifacts
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.pytest_runner import Invocation, as_argument, repro_command, run_pytest
 from tasks.results import BAD, merge_reports, ran_before
-from tasks.runner import Invocation, as_argument, repro_command, run_pytest
-from tasks.suspects import BudgetSpent, Escalation, RunTests, escalate, is_flaky, k_of_n
+from tasks.stability.suspects import BudgetSpent, Escalation, RunTests, escalate, is_flaky, k_of_n
 
 # Reruns and repro commands run one process even where the project's own args say `-n auto`.
 XDIST_OFF = ("-n0",)

@@ -14,18 +14,18 @@ from typing import Any
 from tabulate import tabulate
 
 from tasks.artifacts import Artifacts, write_text_atomic
-from tasks.base import resolve_base
-from tasks.chart import coverage_svg
+from tasks.artifacts.history import load_history
+from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.coverage_gate import load_coverage
+from tasks.coverage.step import load_coverage
 from tasks.gates import Gate, any_failed
-from tasks.phase_facts import fix_commits, tests_created
+from tasks.phase_changes import fix_commits, tests_created
 from tasks.results import format_counts, format_rate
-from tasks.run import load_run
-from tasks.stability import load_stability
-from tasks.trend import load_history
-from tasks.triage import load_triage
+from tasks.run.step import load_run
+from tasks.stability.step import load_stability
+from tasks.summary.chart import coverage_svg
+from tasks.triage.step import load_triage
 
 
 def collect_gates(config: PhaseConfig, run: Mapping[str, Any]) -> list[Gate]:

@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tasks import coverage_reports
 from tasks.artifacts import Artifacts, read_json, write_json
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.pytest_runner import CoverageSpec, Invocation, check_ran, run_pytest
 from tasks.results import (
     TestRecord,
     counts_from_records,
@@ -26,8 +26,8 @@ from tasks.results import (
     normalise_counts,
     pass_rate,
 )
-from tasks.runner import CoverageSpec, Invocation, check_ran, run_pytest
-from tasks.sources import coverage_sources
+from tasks.run import reporter
+from tasks.run.sources import coverage_sources
 
 
 def summarise_record(record: dict[str, Any]) -> tuple[list[TestRecord], dict[str, int]]:
@@ -72,7 +72,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
     run_id = uuid.uuid4().hex
     arts.impact_json.unlink(missing_ok=True)
     if coverage is not None and coverage.data_file.is_file():
-        coverage_reports.start(arts, config.project, run_id)
+        reporter.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
     data: dict[str, Any] = {
         "run_id": run_id,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tasks.layout import Layout
 from tasks.results import TestRecord
-from tasks.triage_facts import (
+from tasks.triage.facts import (
     ASSERTION_TYPES,
     HIGH,
     LOW,
@@ -20,7 +21,6 @@ from tasks.triage_facts import (
     PRODUCTION,
     TEST,
     Facts,
-    Layout,
     Probe,
     Verdict,
     first_line,
@@ -29,7 +29,7 @@ from tasks.triage_facts import (
     short,
     where_raised,
 )
-from tasks.triage_signatures import environment_rule, flaky_rule, test_signature_rule
+from tasks.triage.signatures import environment_rule, flaky_rule, test_signature_rule
 
 
 def classify(
