@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import enum
+from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
 
-PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
+from tasks.artifacts.gates import GateJSON
+
+
+class Status(enum.StrEnum):
+    """A gate's result, written to JSON as its value."""
+
+    PASS = "pass"  # noqa: S105  a gate's status, not a password
+    FAIL = "fail"
+    NOT_APPLICABLE = "n/a"
+
+
+PASS, FAIL, NOT_APPLICABLE = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,19 +29,27 @@ class Gate:
     name: str
     target: str
     actual: str
-    status: str  # pass | fail | n/a
+    status: Status
     detail: str = ""
 
     @property
     def failed(self) -> bool:
         return self.status == FAIL
 
-    def to_json(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+    def to_json(self) -> GateJSON:
+        return {
+            "name": self.name,
+            "target": self.target,
+            "actual": self.actual,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Gate:
-        return cls(**{f.name: str(data.get(f.name, "")) for f in dataclasses.fields(cls)})
+    def from_json(cls, data: GateJSON) -> Gate:
+        return cls(
+            data["name"], data["target"], data["actual"], Status(data["status"]), data["detail"]
+        )
 
 
 def at_least(

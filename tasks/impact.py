@@ -2,13 +2,7 @@
 per-test contexts of the one instrumented run, with each file's content hash so a stale index
 is detected rather than trusted.
 
-impact.json:
-    {"format": 1, "base_run_id": ..., "per_test": true,
-     "tests": ["tests/test_a.py::test_x", ...],
-     "files": {"pkg/mod.py": {"sha256": "...", "lines": {"12": [0, 3]}}}}
-
-Line numbers map to indexes into "tests". Paths are relative to the project (absolute when
-outside it).
+The file's shape is `tasks.artifacts.impact.ImpactArtifact`.
 """
 
 from __future__ import annotations
@@ -18,11 +12,11 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from coverage import CoverageData
 
-from tasks.artifacts import read_fresh, write_json
+from tasks.artifacts import store
+from tasks.artifacts.impact import IMPACT, ImpactArtifact, ImpactFile
 
 
 def context_test(context: str) -> str:
@@ -56,12 +50,12 @@ def _rel(path: Path, project: Path) -> str:
     return path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)
 
 
-def build(data_file: Path, project: Path) -> dict[str, Any]:
+def build(data_file: Path, project: Path, run_id: str) -> ImpactArtifact:
     """The index of a coverage data file recorded with per-test contexts."""
     data = CoverageData(basename=str(data_file))
     data.read()
     tests: dict[str, int] = {}
-    files: dict[str, dict[str, Any]] = {}
+    files: dict[str, ImpactFile] = {}
     for filename in sorted(data.measured_files()):
         by_line: dict[str, list[int]] = {}
         for lineno, contexts in sorted(data.contexts_by_lineno(filename).items()):
@@ -69,12 +63,12 @@ def build(data_file: Path, project: Path) -> dict[str, Any]:
             if ids:
                 by_line[str(lineno)] = sorted(ids)
         path = Path(filename)
-        files[_rel(path, project)] = {"sha256": file_hash(path), "lines": by_line}
-    return {"per_test": bool(tests), "tests": list(tests), "files": files}
+        files[_rel(path, project)] = ImpactFile(sha256=file_hash(path), lines=by_line)
+    return ImpactArtifact(base_run_id=run_id, per_test=bool(tests), tests=list(tests), files=files)
 
 
 def write(path: Path, data_file: Path, project: Path, run_id: str) -> None:
-    write_json(path, "impact", {"base_run_id": run_id, **build(data_file, project)})
+    store.write(path, IMPACT, build(data_file, project, run_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,15 +78,16 @@ class ImpactIndex:
     project: Path
     per_test: bool
     tests: tuple[str, ...]
-    files: Mapping[str, Mapping[str, Any]]
+    files: Mapping[str, ImpactFile]
 
     @classmethod
-    def from_json(cls, project: Path, data: Mapping[str, Any]) -> ImpactIndex:
+    def from_json(cls, project: Path, data: ImpactArtifact) -> ImpactIndex:
         return cls(project, bool(data["per_test"]), tuple(data["tests"]), data["files"])
 
     def tests_for_line(self, file: str, line: int) -> list[str]:
         """The tests that executed `line` of `file` (a project-relative path)."""
-        ids = self.files.get(file, {}).get("lines", {}).get(str(line), [])
+        entry = self.files.get(file)
+        ids = entry["lines"].get(str(line), []) if entry else []
         return sorted(self.tests[i] for i in ids)
 
     def files_by_test(self) -> dict[str, set[str]]:
@@ -115,5 +110,5 @@ class ImpactIndex:
 
 def load(path: Path, project: Path, run_id: str) -> ImpactIndex | None:
     """The index made from the run `run_id` (None when absent or from another run)."""
-    data = read_fresh(path, "impact", "run", run_id)
+    data = store.load_fresh(path, IMPACT, run_id)
     return None if data is None else ImpactIndex.from_json(project, data)

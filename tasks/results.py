@@ -8,12 +8,25 @@ follow pytest, which reports that as "1 failed, 1 error".
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+class Outcome(enum.StrEnum):
+    """How a test ended, in pytest's own words (written to JSON as its value)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+
+
+OUTCOMES = tuple(o.value for o in Outcome)
 # Outcomes that count against the pass rate; xfail, xpass (non-strict) and skip do not.
-BAD = frozenset({"failed", "error"})
+BAD = frozenset({Outcome.FAILED.value, Outcome.ERROR.value})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +102,13 @@ def merge_reports(reports: Iterable[Mapping[str, Any]]) -> list[TestRecord]:
     for rep in reports:
         grouped.setdefault(rep["nodeid"], []).append(rep)
     return [_fold(nodeid, reps) for nodeid, reps in grouped.items()]
+
+
+def summarise_record(record: Mapping[str, Any]) -> tuple[list[TestRecord], dict[str, int]]:
+    """Per-test records and pytest's counts from one recorder output."""
+    tests = merge_reports(record["reports"])
+    counts = record.get("counts")
+    return tests, normalise_counts(counts) if counts is not None else counts_from_records(tests)
 
 
 def normalise_counts(counts: Mapping[str, int]) -> dict[str, int]:

@@ -14,10 +14,10 @@ from coverage import CoverageData
 
 from tasks import impact
 from tasks.artifacts import Artifacts
+from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
-from tasks.run import reporter as coverage_reports
 from tasks.run.step import run_step
 
 PYTHON = Path(sys.executable)
@@ -186,7 +186,7 @@ def test_data_without_contexts_fails_closed(phase: tuple[Path, str]) -> None:
     config = load_config(project, cli={"base_ref": base, "tested_min_coverage": "50"}, env={})
     run = run_step(config, PYTHON, Console(quiet=True))
     arts = Artifacts(config.reports_dir)
-    assert coverage_reports.wait(arts, project) is None
+    assert wait_for_reports(arts, project) is None
     subprocess.run(
         [
             sys.executable,

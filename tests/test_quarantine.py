@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.artifacts import flaky_seen
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import ConfigError, HistoryError
@@ -75,8 +76,8 @@ def test_expired_and_never_seen_flaky_entries_fail(sample: Sample) -> None:
 
 def test_a_test_seen_flaky_in_an_earlier_phase_may_stay_quarantined(tmp_path: Path) -> None:
     seen_file = tmp_path / "flaky-seen.json"
-    quarantine.record_seen(seen_file, {}, {VICTIM: "non-deterministic"}, "01")
-    seen = quarantine.load_seen(seen_file)
+    flaky_seen.record_seen(seen_file, {}, {VICTIM: "non-deterministic"}, "01")
+    seen = flaky_seen.load_seen(seen_file)
     entries = [quarantine.Entry(VICTIM, "r", "o", dt.date.today())]
     gate = quarantine.quarantine_gate(entries, seen, [], dt.date.today())
     assert gate.status == "pass"  # expires today: still valid today
@@ -139,5 +140,5 @@ def test_unreadable_seen_flaky_file_is_refused_and_kept(
     path = tmp_path / "flaky-seen.json"
     path.write_text(text)
     with pytest.raises(HistoryError, match=message):
-        quarantine.load_seen(path)
+        flaky_seen.load_seen(path)
     assert path.read_text() == text

@@ -11,10 +11,10 @@ import pytest
 from _pytest.pytester import RunResult
 
 from tasks.artifacts import Artifacts
+from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import NoTestsError
-from tasks.run import reporter as coverage_reports
 from tasks.run.step import run_step
 
 Sample = Callable[[str], Path]
@@ -37,7 +37,7 @@ def pytest_own_counts(project: Path, *args: str) -> dict[str, int]:
 def reports_of(project: Path) -> Path:
     """The reports folder, once the background coverage reports are written."""
     reports = project / "reports/phasegate"
-    assert coverage_reports.wait(Artifacts(reports), project) is None
+    assert wait_for_reports(Artifacts(reports), project) is None
     return reports
 
 

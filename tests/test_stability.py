@@ -15,13 +15,8 @@ from tasks.config import load_config
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
 from tasks.run.step import run_step
-from tasks.stability.step import (
-    clean_run_bound,
-    outcomes_by_test,
-    plan_orders,
-    stability_step,
-    what_runs_prove,
-)
+from tasks.stability.facts import clean_run_bound, outcomes_by_test, plan_orders, what_runs_prove
+from tasks.stability.step import stability_step
 from tasks.stability.suspects import is_flaky
 from tasks.triage.step import triage_step
 

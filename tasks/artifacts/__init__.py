@@ -1,33 +1,19 @@
-"""Where each artifact lives, and atomic JSON reads and writes with a format number.
+"""Where each artifact lives; its schema and loader are in the module named after it.
 
 Every path is defined here once, so no step writes a file to one place and reads it from another.
+Each JSON artifact has one module here (`run`, `stability`, `triage`, `coverage`, `gates`,
+`impact`, `history`, `flaky_seen`) with its TypedDict, its format number and that format's
+history, and its `load_*` reader; all of them go through `store`'s versioned loader.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
-from tasks.errors import MissingArtifactError, PhaseError
+from tasks.artifacts.store import write_text_atomic
 
-# Format of each JSON artifact phasegate writes. Bump on any change of shape.
-#   1: first version.
-#   2: run: coverage.impact_index; stability: suspects, rerun_seconds, quarantine, flaky rows
-#      with kind, k_of_n, alone, culprit, repro, quarantined; triage: each failure's cause;
-#      coverage: files_added, diff, impact_index, files_tested [] when unknown; run: rootdir.
-FORMATS = {
-    "run": 2,
-    "stability": 2,
-    "triage": 2,
-    "coverage": 2,
-    "gates": 1,
-    "impact": 1,
-}
+__all__ = ["Artifacts", "write_text_atomic"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +68,24 @@ class Artifacts:
         return self.coverage_dir / "coverage.json"
 
     @property
+    def coverage_status(self) -> Path:
+        """Written last by the background reporter: present means it finished."""
+        return self.coverage_dir / "reports-status.json"
+
+    @property
+    def coverage_pid(self) -> Path:
+        return self.coverage_dir / "reports.pid"
+
+    @property
+    def coverage_reporter_log(self) -> Path:
+        return self.coverage_dir / "reports.log"
+
+    @property
+    def coverage_text(self) -> Path:
+        """coverage.py's term-missing report."""
+        return self.coverage_dir / "report.txt"
+
+    @property
     def coverage_html(self) -> Path:
         return self.coverage_dir / "html"
 
@@ -97,52 +101,3 @@ class Artifacts:
     @property
     def gates_json(self) -> Path:
         return self.root / "gates.json"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder and os.replace: never a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-
-
-def write_json(path: Path, kind: str, data: dict[str, Any]) -> None:
-    """Write an artifact of `kind` with its format number first."""
-    write_text_atomic(path, json.dumps({"format": FORMATS[kind], **data}, indent=2) + "\n")
-
-
-def read_fresh(path: Path, kind: str, produced_by: str, run_id: str) -> dict[str, Any] | None:
-    """An artifact made from the run `run_id`; None when absent or made from another run."""
-    if not path.is_file():
-        return None
-    data = read_json(path, kind, produced_by)
-    return data if data.get("base_run_id") == run_id else None
-
-
-def read_json(path: Path, kind: str, produced_by: str) -> dict[str, Any]:
-    """Read an artifact; a missing one names the step that makes it."""
-    if not path.is_file():
-        raise MissingArtifactError(
-            f"{path} not found: run `phasegate {produced_by}` (or `nox -s {produced_by}`) first"
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PhaseError(
-            f"{path}: not valid JSON ({exc}); rerun `phasegate {produced_by}`"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != FORMATS[kind]:
-        found = data.get("format") if isinstance(data, dict) else None
-        raise MissingArtifactError(
-            f"{path}: format {found!r}, expected {FORMATS[kind]}; rerun `phasegate {produced_by}`"
-        )
-    return data

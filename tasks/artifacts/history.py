@@ -7,9 +7,9 @@ refused with a clear message and left exactly as it was. Re-running a phase repl
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from tasks.artifacts import write_text_atomic
 from tasks.errors import HistoryError
@@ -22,7 +22,27 @@ from tasks.errors import HistoryError
 HISTORY_FORMAT = 2
 
 
-def load_history(path: Path) -> list[dict[str, Any]]:
+class HistoryEntry(TypedDict):
+    """One phase in the history. Entries written by older versions may lack the measurement
+    fields, so readers use .get() for everything but `phase`."""
+
+    phase: str
+    date: NotRequired[str]
+    commit: NotRequired[str | None]
+    coverage: NotRequired[float]
+    increase: NotRequired[float | None]
+    files_tested: NotRequired[int | None]
+    tests_created: NotRequired[int | None]
+    tests_total: NotRequired[int]
+    pass_rate: NotRequired[float | None]
+    flaky: NotRequired[int | None]
+    python: NotRequired[str]
+    coverage_version: NotRequired[str | None]
+    core: NotRequired[str]
+    branch: NotRequired[bool]
+
+
+def load_history(path: Path) -> list[HistoryEntry]:
     """The phases recorded so far ([] when the file does not exist yet)."""
     if not path.exists():
         return []
@@ -44,23 +64,23 @@ def load_history(path: Path) -> list[dict[str, Any]]:
             f"{path}: format {found} was written by a newer phasegate (this one reads up to "
             f"{HISTORY_FORMAT}); upgrade phasegate. The file was left untouched"
         )
-    phases: list[dict[str, Any]] = data["phases"]
+    phases: list[Any] = data["phases"]
     if not all(isinstance(p, dict) and isinstance(p.get("phase"), str) for p in phases):
         raise HistoryError(f'{path}: every entry of "phases" needs a "phase" name; {fix}')
-    return phases
+    return cast("list[HistoryEntry]", phases)
 
 
-def upsert(phases: Sequence[Mapping[str, Any]], entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+def upsert(phases: Sequence[HistoryEntry], entry: HistoryEntry) -> list[HistoryEntry]:
     """The history with `entry` in place of its phase's old entry, or appended if new."""
-    result = [dict(p) for p in phases]
+    result = list(phases)
     for i, old in enumerate(result):
         if old["phase"] == entry["phase"]:
-            result[i] = dict(entry)
+            result[i] = entry
             return result
-    return [*result, dict(entry)]
+    return [*result, entry]
 
 
-def previous(phases: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str, Any] | None:
+def previous(phases: Sequence[HistoryEntry], phase: str) -> HistoryEntry | None:
     """The phase before `phase`: the entry before its own, or the last one if it is new."""
     names = [p["phase"] for p in phases]
     if phase in names:
@@ -69,6 +89,6 @@ def previous(phases: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str, An
     return phases[-1] if phases else None
 
 
-def save_history(path: Path, phases: Sequence[Mapping[str, Any]]) -> None:
+def save_history(path: Path, phases: Sequence[HistoryEntry]) -> None:
     text = json.dumps({"format": HISTORY_FORMAT, "phases": list(phases)}, indent=2) + "\n"
     write_text_atomic(path, text)

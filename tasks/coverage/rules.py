@@ -14,6 +14,7 @@ from typing import Any
 
 from coverage.results import should_fail_under
 
+from tasks.artifacts.coverage import DiffCoverage, DiffFile, Gap
 from tasks.gates import FAIL, NOT_APPLICABLE, PASS, Gate
 
 # "decreased by 0.00" must never fail a no-decrease gate: increases are compared at 2 decimals.
@@ -184,7 +185,7 @@ def set_floor_gate(
 def diff_coverage(
     report_files: Mapping[str, Mapping[str, Any]],
     changed: Mapping[str, set[int] | None],
-) -> dict[str, Any]:
+) -> DiffCoverage:
     """The changed production lines that coverage counts as statements, and how many of them
     the tests executed, from coverage.py's own JSON report (no XML, no second tool).
 
@@ -193,7 +194,7 @@ def diff_coverage(
     Changed Python files coverage did not measure are listed, so a path mismatch is visible.
     """
     covered = coverable = 0
-    files = []
+    files: list[DiffFile] = []
     unmeasured = []
     for name, lines in sorted(changed.items()):
         data = report_files.get(name)
@@ -273,7 +274,7 @@ def diff_gate(diff: Mapping[str, Any] | None, floor: float | None, precision: in
     )
 
 
-def coverage_gaps(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
+def coverage_gaps(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> list[Gap]:
     """The files with the most missed lines: where the next phase should look."""
     ranked = sorted((r for r in rows if r["missing"]), key=lambda r: (-r["missing"], r["file"]))
     return [

@@ -11,49 +11,51 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import cast
 
-from tasks.artifacts import Artifacts, read_json, write_json
+from tasks.artifacts import Artifacts, store
+from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.pytest_runner import CoverageSpec, Invocation, check_ran, run_pytest
-from tasks.results import (
-    TestRecord,
-    counts_from_records,
-    format_counts,
-    format_rate,
-    merge_reports,
-    normalise_counts,
-    pass_rate,
-)
+from tasks.results import format_counts, format_rate, pass_rate, summarise_record
 from tasks.run import reporter
 from tasks.run.sources import coverage_sources
 
 
-def summarise_record(record: dict[str, Any]) -> tuple[list[TestRecord], dict[str, int]]:
-    """Per-test records and pytest's counts from one recorder output."""
-    tests = merge_reports(record["reports"])
-    counts = record.get("counts")
-    return tests, normalise_counts(counts) if counts is not None else counts_from_records(tests)
-
-
-def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
-    """Run the suite once with coverage; write run.json, junit.xml and run.log."""
+def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec | None, str]:
+    """What the run measures (None: nothing could be found), and where that came from."""
     arts = Artifacts(config.reports_dir)
     sources, origin = coverage_sources(config)
     coverage = None
     if sources is not None:
         shutil.rmtree(arts.coverage_dir, ignore_errors=True)  # never read a stale measurement
         arts.coverage_dir.mkdir(parents=True)
-        coverage = CoverageSpec(
-            sources=tuple(sources),
-            data_file=arts.coverage_data,
-        )
+        coverage = CoverageSpec(sources=tuple(sources), data_file=arts.coverage_data)
     measured = ", ".join(sources) if sources else "as the project's coverage config says"
     console.step(
         f"run: full suite, file order, coverage of {measured if sources is not None else 'nothing'}"
         f" ({origin})"
     )
+    return coverage, origin
+
+
+def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
+    return RunCoverage(
+        sources=list(coverage.sources),
+        data_file=str(coverage.data_file),
+        json_report=str(arts.coverage_report_json),
+        html_report=str(arts.coverage_html),
+        impact_index=str(arts.impact_json),
+        contexts=coverage.contexts,
+        core="ctrace" if coverage.contexts else "default",
+    )
+
+
+def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact:
+    """Run the suite once with coverage; write run.json, junit.xml and run.log."""
+    arts = Artifacts(config.reports_dir)
+    coverage, origin = _coverage_spec(config, console)
     started = dt.datetime.now(dt.UTC)
     result = run_pytest(
         config,
@@ -74,7 +76,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
     if coverage is not None and coverage.data_file.is_file():
         reporter.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
-    data: dict[str, Any] = {
+    data: RunArtifact = {
         "run_id": run_id,
         "phase": config.phase,
         "started": started.isoformat(timespec="seconds"),
@@ -88,31 +90,13 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, A
         "counts": counts,
         "pass_rate": pass_rate(counts),
         "test_order": record["order"],
-        "coverage": None,
+        "coverage": None if coverage is None else _coverage_json(coverage, arts),
         "coverage_note": origin,
-        "tests": [t.to_json() for t in tests],
+        "tests": [cast("RecordJSON", t.to_json()) for t in tests],
     }
-    if coverage is not None:
-        data["coverage"] = {
-            "sources": list(coverage.sources),
-            "data_file": str(coverage.data_file),
-            "json_report": str(arts.coverage_report_json),
-            "html_report": str(arts.coverage_html),
-            "impact_index": str(arts.impact_json),
-            "contexts": coverage.contexts,
-            "core": "ctrace" if coverage.contexts else "default",
-        }
-    write_json(arts.run_json, "run", data)
+    store.write(arts.run_json, RUN, data)
     console.step(
         f"run: {format_counts(counts)} in {result.duration:.1f}s, "
         f"pass rate {format_rate(data['pass_rate'])}"
     )
     return data
-
-
-def load_run(config: PhaseConfig) -> dict[str, Any]:
-    return read_json(Artifacts(config.reports_dir).run_json, "run", "run")
-
-
-def tests_of(run: dict[str, Any]) -> list[TestRecord]:
-    return [TestRecord.from_json(t) for t in run["tests"]]

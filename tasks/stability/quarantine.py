@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks.artifacts import write_text_atomic
-from tasks.errors import ConfigError, HistoryError
+from tasks.errors import ConfigError
 from tasks.gates import FAIL, NOT_APPLICABLE, PASS, Gate
 
-SEEN_FORMAT = 1
 FIELDS = ("test", "reason", "owner", "expires")
 EXAMPLE = 'e.g. [[quarantine]] test = "tests/test_x.py::test_y" ... expires = 2026-12-31'
 
@@ -94,42 +91,6 @@ def _entry(path: Path, index: int, item: Mapping[str, Any]) -> Entry:
 
 
 # --- tests seen flaky -----------------------------------------------------------------------
-
-
-def load_seen(path: Path) -> dict[str, dict[str, Any]]:
-    """nodeid -> when and how it was seen flaky; refuses a file it cannot trust."""
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HistoryError(
-            f"{path} is not valid JSON ({exc}); restore it from version control"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), dict):
-        raise HistoryError(f"{path} is not a phasegate seen-flaky file; restore or remove it")
-    if data.get("format", 0) > SEEN_FORMAT:
-        raise HistoryError(
-            f"{path} has format {data['format']}, newer than this phasegate reads "
-            f"({SEEN_FORMAT}); upgrade phasegate"
-        )
-    tests: dict[str, dict[str, Any]] = data["tests"]
-    return tests
-
-
-def record_seen(
-    path: Path, seen: Mapping[str, dict[str, Any]], flaky: Mapping[str, str], phase: str
-) -> dict[str, dict[str, Any]]:
-    """Add this run's flaky tests (nodeid -> kind) to the seen-flaky file, atomically."""
-    today = dt.date.today().isoformat()
-    updated = {k: dict(v) for k, v in seen.items()}
-    for nodeid, kind in flaky.items():
-        entry = updated.setdefault(nodeid, {"first_seen": today, "phase": phase})
-        entry.update(last_seen=today, kind=kind)
-    if updated != seen:
-        text = json.dumps({"format": SEEN_FORMAT, "tests": updated}, indent=2, sort_keys=True)
-        write_text_atomic(path, text + "\n")
-    return updated
 
 
 def quarantine_gate(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.artifacts import Artifacts
+from tasks.artifacts.stability import FlakyRow
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.pytest_runner import Invocation, as_argument, repro_command, run_pytest
@@ -138,7 +139,7 @@ def flaky_row(
     esc: Escalation | None,
     xdist: bool,
     rootdir: Path,
-) -> dict[str, Any]:
+) -> FlakyRow:
     """One flaky test as the report shows it: k of n, kind, culprit and the repro command."""
     tests = [esc.culprit, nodeid] if esc is not None and esc.culprit else [nodeid]
     return {
@@ -152,4 +153,5 @@ def flaky_row(
         "culprit_role": esc.culprit_role if esc else None,
         "note": esc.note if esc else "",
         "repro": repro_command(config, python, tests, XDIST_OFF if xdist else (), rootdir),
+        "quarantined": None,
     }

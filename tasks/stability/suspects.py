@@ -9,19 +9,31 @@ pytest process per call in the stability step; a table of outcomes in the unit t
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from tasks.artifacts.stability import EscalationJSON
 from tasks.results import BAD
 
-CONSISTENT = "consistent"
-NON_DETERMINISTIC = "non-deterministic"
-ORDER_DEPENDENT = "order-dependent"
-UNRESOLVED = "unresolved"
-FLAKY_KINDS = frozenset({NON_DETERMINISTIC, ORDER_DEPENDENT})
 
-POLLUTER = "polluter"  # the suspect fails after it
-STATE_SETTER = "state-setter"  # the suspect passes only after it
+class RerunKind(enum.StrEnum):
+    """What a suspect's reruns showed (written to JSON as its value)."""
+
+    CONSISTENT = "consistent"
+    NON_DETERMINISTIC = "non-deterministic"
+    ORDER_DEPENDENT = "order-dependent"
+    UNRESOLVED = "unresolved"
+
+
+class CulpritRole(enum.StrEnum):
+    POLLUTER = "polluter"  # the suspect fails after it
+    STATE_SETTER = "state-setter"  # the suspect passes only after it
+
+
+CONSISTENT, NON_DETERMINISTIC = RerunKind.CONSISTENT, RerunKind.NON_DETERMINISTIC
+ORDER_DEPENDENT, UNRESOLVED = RerunKind.ORDER_DEPENDENT, RerunKind.UNRESOLVED
+FLAKY_KINDS = frozenset({NON_DETERMINISTIC, ORDER_DEPENDENT})
+POLLUTER, STATE_SETTER = CulpritRole.POLLUTER, CulpritRole.STATE_SETTER
 
 ALONE_RUNS = 3  # reruns alone, fewer when the outcomes already differ...
 # ...and two when every full run (two or more) failed: a 50% flaky test fails 3 full runs and
@@ -55,11 +67,20 @@ class Escalation:
     def flaky(self) -> bool:
         return self.kind in FLAKY_KINDS
 
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["full_k_of_n"] = k_of_n(self.full)
-        data["alone_k_of_n"] = k_of_n(self.alone)
-        return data
+    def to_json(self) -> EscalationJSON:
+        return {
+            "nodeid": self.nodeid,
+            "full": list(self.full),
+            "kind": self.kind,
+            "alone": list(self.alone),
+            "in_order": list(self.in_order),
+            "culprit": self.culprit,
+            "culprit_role": self.culprit_role,
+            "reruns": self.reruns,
+            "note": self.note,
+            "full_k_of_n": k_of_n(self.full),
+            "alone_k_of_n": k_of_n(self.alone),
+        }
 
 
 def k_of_n(outcomes: Sequence[str | None]) -> str:

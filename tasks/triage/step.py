@@ -9,10 +9,13 @@ import datetime as dt
 import linecache
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from tasks import gitinfo
-from tasks.artifacts import Artifacts, read_fresh, write_json, write_text_atomic
+from tasks.artifacts import Artifacts, store, write_text_atomic
+from tasks.artifacts.run import failing_record, load_run, tests_of
+from tasks.artifacts.stability import load_stability
+from tasks.artifacts.triage import TRIAGE, GroupJSON, TriageArtifact, VerdictJSON
 from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -20,8 +23,6 @@ from tasks.impact import lines_by_test
 from tasks.layout import Layout, project_layout
 from tasks.pytest_runner import repro_command
 from tasks.results import TestRecord
-from tasks.run.step import load_run, tests_of
-from tasks.stability.step import failing_record, load_stability
 from tasks.triage.facts import CATEGORIES, Verdict
 from tasks.triage.rules import classify
 
@@ -206,7 +207,7 @@ def _test_lines(path: Path, record: TestRecord) -> dict[Path, set[int]]:
     return result
 
 
-def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
+def group(verdicts: Sequence[Verdict]) -> list[GroupJSON]:
     """Failures that share a category, exception type and site: biggest group first."""
     groups: dict[tuple[str, str, str], list[Verdict]] = {}
     for verdict in verdicts:
@@ -225,7 +226,7 @@ def group(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
     ]
 
 
-def headline(groups: Sequence[dict[str, Any]]) -> str:
+def headline(groups: Sequence[GroupJSON]) -> str:
     failures = sum(g["count"] for g in groups)
     if not failures:
         return "no failures or errors"
@@ -237,7 +238,7 @@ def headline(groups: Sequence[dict[str, Any]]) -> str:
 
 
 def render_failures(
-    verdicts: Sequence[Verdict], groups: Sequence[dict[str, Any]], records: dict[str, TestRecord]
+    verdicts: Sequence[Verdict], groups: Sequence[GroupJSON], records: dict[str, TestRecord]
 ) -> str:
     """failures.txt: the groups, then every failure with file, line, evidence and repro."""
     lines = [headline(groups), ""]
@@ -262,29 +263,30 @@ def render_failures(
     return "\n".join(lines) + "\n"
 
 
-def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str, Any]:
+def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageArtifact:
     arts = Artifacts(config.reports_dir)
-    run = load_run(config)
-    stability = load_stability(config, run["run_id"])
+    run = load_run(config.reports_dir)
+    stability = load_stability(config.reports_dir, run["run_id"])
     layout = project_layout(config, run)
     base, base_note = resolve_base(config)
     tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") else {}
     probe = GitProbe(config, layout, base, tests_lines)
-    flaky = {f["nodeid"]: f for f in (stability or {}).get("flaky", [])}
-    suspects = (stability or {}).get("suspects", {})
+    flaky = {f["nodeid"]: f for f in stability["flaky"]} if stability else {}
+    suspects = stability["suspects"] if stability else {}
     records = {t.nodeid: t for t in tests_of(run)}
     # Tests that passed in run 1 but failed in a later stability run are flaky failures too.
     failing = [t for t in records.values() if t.is_bad]
     for nodeid, row in flaky.items():
-        if nodeid in records and not records[nodeid].is_bad and row.get("failed_in_run"):
+        if nodeid in records and not records[nodeid].is_bad and row["failed_in_run"]:
             # Explain the failure as the run that failed saw it.
-            failed = failing_record(config, row["failed_in_run"], nodeid)
+            failed = failing_record(config.reports_dir, row["failed_in_run"], nodeid)
             failing.append(failed if failed is not None else records[nodeid])
     verdicts = []
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
-        repro = flaky.get(record.nodeid, {}).get("repro") or repro_command(
-            config, python, [record.nodeid], rootdir=Path(run.get("rootdir") or config.project)
+        flaky_row = flaky.get(record.nodeid)
+        repro = (flaky_row["repro"] if flaky_row else "") or repro_command(
+            config, python, [record.nodeid], rootdir=Path(run["rootdir"] or config.project)
         )
         verdict = dataclasses.replace(verdict, repro=repro)
         rerun = suspects.get(record.nodeid)
@@ -299,7 +301,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
         verdicts.append(verdict)
     groups = group(verdicts)
     by_category = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
-    data = {
+    data: TriageArtifact = {
         "base_run_id": run["run_id"],
         "base": base,
         "base_note": base_note,
@@ -307,17 +309,12 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> dict[str
         "headline": headline(groups),
         "by_category": by_category,
         "groups": groups,
-        "failures": [v.to_json() for v in verdicts],
+        "failures": [cast("VerdictJSON", v.to_json()) for v in verdicts],
     }
-    write_json(arts.triage_json, "triage", data)
+    store.write(arts.triage_json, TRIAGE, data)
     write_text_atomic(
         arts.failures_txt, render_failures(verdicts, groups, {r.nodeid: r for r in failing})
     )
     summary = ", ".join(f"{n} {c}" for c, n in by_category.items() if n)
     console.step(f"triage: {data['headline']}" + (f": {summary}" if summary else ""))
     return data
-
-
-def load_triage(config: PhaseConfig, run_id: str) -> dict[str, Any] | None:
-    """triage evidence made from the run `run_id` (stale evidence is ignored)."""
-    return read_fresh(Artifacts(config.reports_dir).triage_json, "triage", "triage", run_id)

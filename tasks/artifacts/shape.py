@@ -1,0 +1,87 @@
+"""Check parsed JSON against an artifact's TypedDict: the shape half of the versioned loader.
+
+A file whose format number is right but whose shape is not (hand-edited, truncated by another
+tool, written by a buggy version) is refused with the path of the first bad value, instead of
+failing later with a KeyError far from the cause.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin, is_typeddict
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_typeddict(value: Any, schema: Any, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where}: expected an object, found {_describe(value)}"
+    hints = typing.get_type_hints(schema, include_extras=True)
+    # Not __required_keys__: under `from __future__ import annotations` it misses NotRequired.
+    wrapper = NotRequired if schema.__total__ else Required
+    required = {k for k, h in hints.items() if (get_origin(h) is wrapper) != schema.__total__}
+    for key in sorted(required - value.keys()):
+        return f"{where}: missing key {key!r}"
+    for key in sorted(value.keys() - hints.keys()):
+        return f"{where}: unexpected key {key!r}"
+    for key, item in value.items():
+        problem = check(item, hints[key], f"{where}.{key}")
+        if problem:
+            return problem
+    return None
+
+
+def _check_generic(value: Any, schema: Any, where: str) -> str | None:
+    origin, args = get_origin(schema), get_args(schema)
+    if origin in (Union, types.UnionType):
+        if any(check(value, arg, where) is None for arg in args):
+            return None
+        return f"{where}: {_describe(value)} is none of {schema}"
+    if origin is Literal:
+        return None if value in args else f"{where}: {_describe(value)} is not one of {args}"
+    if origin in (Required, NotRequired):
+        return check(value, args[0], where)
+    if origin is list:
+        if not isinstance(value, list):
+            return f"{where}: expected a list, found {_describe(value)}"
+        return next(
+            (p for i, v in enumerate(value) if (p := check(v, args[0], f"{where}[{i}]"))), None
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"{where}: expected an object, found {_describe(value)}"
+        return next(
+            (p for k, v in value.items() if (p := check(v, args[1], f"{where}[{k!r}]"))), None
+        )
+    return f"{where}: the schema uses {schema}, which this checker does not know"
+
+
+_PLAIN: dict[Any, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+    type(None): (type(None),),
+}
+
+
+def check(value: Any, schema: Any, where: str = "$") -> str | None:
+    """None when `value` fits `schema`, else where and how it does not."""
+    if schema is Any:
+        return None
+    if is_typeddict(schema):
+        return _check_typeddict(value, schema, where)
+    if isinstance(schema, type) and issubclass(schema, enum.Enum):
+        allowed = [m.value for m in schema]
+        return None if value in allowed else f"{where}: {_describe(value)} is not one of {allowed}"
+    if schema in _PLAIN:
+        ok = isinstance(value, _PLAIN[schema]) and not (
+            schema in (int, float) and isinstance(value, bool)
+        )
+        return None if ok else f"{where}: expected {schema.__name__}, found {_describe(value)}"
+    return _check_generic(value, schema, where)

@@ -1,0 +1,170 @@
+"""The stability step's pure half: run orders, the outcome matrix, what the runs prove, the
+gates, and the stability.json facts assembled from the runs and the reruns."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+
+from tasks.artifacts.stability import FlakyRow, QuarantineJSON, RunEntry, StabilityArtifact
+from tasks.config import PhaseConfig
+from tasks.gates import FAIL, PASS, Gate, at_least
+from tasks.results import BAD, pass_rate
+from tasks.stability.quarantine import Entry, quarantine_gate
+from tasks.stability.suspects import Escalation, is_flaky
+
+
+def plan_orders(config: PhaseConfig, seed: int) -> list[str]:
+    """The order of every run; run 1 is the `run` step's file order."""
+    plans = ["file"]
+    shuffles = 0
+    for k in range(1, config.runs):
+        order = config.orders[k - 1] if k - 1 < len(config.orders) else "shuffle"
+        if order == "shuffle":
+            order = f"shuffle:{seed + shuffles}"
+            shuffles += 1
+        plans.append(order)
+    return plans
+
+
+def run_entry(
+    index: int,
+    order: str,
+    duration: float,
+    exit_code: int,
+    counts: Mapping[str, int],
+    replay: str,
+    log: str,
+) -> RunEntry:
+    return {
+        "index": index,
+        "order": order.split(":")[0],
+        "seed": int(order.split(":")[1]) if order.startswith("shuffle:") else None,
+        "duration": round(duration, 3),
+        "exit_code": exit_code,
+        "counts": dict(counts),
+        "pass_rate": pass_rate(counts),
+        "replay": replay,
+        "log": log,
+    }
+
+
+def outcomes_by_test(runs: Sequence[Mapping[str, str]]) -> dict[str, list[str | None]]:
+    """nodeid -> its outcome in each run (None where a run did not have it)."""
+    ids: dict[str, None] = {}
+    for run in runs:
+        ids.update(dict.fromkeys(run))
+    return {nodeid: [run.get(nodeid) for run in runs] for nodeid in ids}
+
+
+def clean_run_bound(runs: int, confidence: float = 0.95) -> float:
+    """Failure rate (percent) that `runs` clean runs rule out at `confidence`: 1 - (1-c)^(1/n)."""
+    return 100.0 * (1.0 - float((1.0 - confidence) ** (1.0 / runs)))
+
+
+def what_runs_prove(runs: int) -> str:
+    bound = clean_run_bound(runs)
+    return (
+        f"{runs} clean run{'s' if runs != 1 else ''} bound a test's failure rate below "
+        f"{math.floor(bound)}% at 95% confidence; a clean result is not proof of no flakiness"
+    )
+
+
+def stability_gates(
+    config: PhaseConfig, runs: Sequence[RunEntry], flaky: Sequence[str]
+) -> list[Gate]:
+    gates = [
+        at_least(
+            f"pass rate, run {r['index']} ({r['order']})",
+            r["pass_rate"],
+            config.min_pass_rate,
+            what=f"run {r['index']} pass rate",
+        )
+        for r in runs
+    ]
+    total = sum(r["duration"] for r in runs)
+    ok = total <= config.max_duration
+    gates.append(
+        Gate(
+            "duration, all runs",
+            f"<= {config.max_duration:g}s",
+            f"{total:.1f}s",
+            PASS if ok else FAIL,
+            "" if ok else f"the {len(runs)} runs took {total:.0f}s, over {config.max_duration:g}s",
+        )
+    )
+    shown = ", ".join(flaky[:5]) + (" ..." if len(flaky) > 5 else "")
+    gates.append(
+        Gate(
+            "flaky tests",
+            "0",
+            str(len(flaky)),
+            FAIL if flaky else PASS,
+            f"flaky: {shown}" if flaky else "",
+        )
+    )
+    return gates
+
+
+def entry_json(entry: Entry | None) -> QuarantineJSON | None:
+    if entry is None:
+        return None
+    return {
+        "test": entry.test,
+        "reason": entry.reason,
+        "owner": entry.owner,
+        "expires": entry.expires.isoformat(),
+    }
+
+
+def _quarantined(row: FlakyRow, entry: QuarantineJSON | None) -> FlakyRow:
+    result = row.copy()
+    result["quarantined"] = entry
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """What the full runs and the reruns showed, before any verdict."""
+
+    run_id: str
+    seed: int
+    runs: list[RunEntry]
+    matrix: dict[str, list[str | None]]
+    escalations: dict[str, Escalation]
+    rerun_seconds: float
+    flaky: dict[str, str]  # nodeid -> kind
+    rows: dict[str, FlakyRow]  # nodeid -> its row, before the quarantine is applied
+
+
+def stability_facts(
+    config: PhaseConfig,
+    seen: Sequence[str],
+    entries: Sequence[Entry],
+    observed: Observed,
+    today: dt.date,
+) -> StabilityArtifact:
+    """stability.json's content: the runs, the suspects, the flaky tests, the gates."""
+    covered = {e.test: e for e in entries if not e.expired(today)}
+    flaky = observed.flaky
+    counted = [n for n in flaky if n not in covered]
+    gates = stability_gates(config, observed.runs, counted)
+    gates.append(quarantine_gate(entries, seen, [n for n in flaky if n in covered], today))
+    return {
+        "base_run_id": observed.run_id,
+        "seed": observed.seed,
+        "runs": observed.runs,
+        "tests": {
+            nodeid: outcomes
+            for nodeid, outcomes in observed.matrix.items()
+            if is_flaky(outcomes) or any(o in BAD for o in outcomes)
+        },
+        "suspects": {n: e.to_json() for n, e in observed.escalations.items()},
+        "rerun_seconds": round(observed.rerun_seconds, 3),
+        "flaky": [_quarantined(observed.rows[n], entry_json(covered.get(n))) for n in flaky],
+        "quarantine": [q for e in entries if (q := entry_json(e)) is not None],
+        "proves": what_runs_prove(len(observed.runs)),
+        "gates": [g.to_json() for g in gates],
+    }
