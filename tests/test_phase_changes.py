@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write_files
 
-from tasks import gitinfo
-from tasks import phase_changes
+from tasks import gitinfo, phase_changes
 from tasks.phase_changes import count_fixes, fix_commits, fix_kind
 
 
