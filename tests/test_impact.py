@@ -102,9 +102,12 @@ def phase(tmp_path: Path) -> tuple[Path, str]:
 
 def test_diff_new_file_and_tested_file_gates_from_a_real_history(phase: tuple[Path, str]) -> None:
     project, base = phase
+    # Untracked files that are not production source: never "files added this phase".
+    write_files(project, {"docs/notes.md": "# notes\n", "pkg/data.json": "{}\n"})
     _, data = run_and_cover(
         project,
         base_ref=base,
+        reports_dir="out",
         diff_min_coverage="70",
         new_file_min_coverage="80",
         tested_min_coverage="60",

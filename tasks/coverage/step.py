@@ -52,17 +52,26 @@ def files_tested(
 
 def changed_production(config: PhaseConfig, base: str) -> PhaseChanges:
     """Production files changed since `base` (project-relative -> changed lines, None: new
-    file), and the production files added since `base`."""
+    file), and the production source files added since `base`: Python files outside the
+    tests and outside phasegate's own reports, committed or not."""
     layout = project_layout(config)
+
+    def production(path: Path) -> bool:
+        return (
+            layout.in_project(str(path))
+            and not layout.is_test_code(str(path))
+            and not path.is_relative_to(config.reports_dir)
+        )
+
     changed = {
         layout.rel(str(path)): lines
         for path, lines in gitinfo.changed_lines(config.project, base).items()
-        if layout.in_project(str(path)) and not layout.is_test_code(str(path))
+        if production(path)
     }
     added = sorted(
         layout.rel(str(p))
         for p in gitinfo.added_files(config.project, base)
-        if layout.in_project(str(p)) and not layout.is_test_code(str(p))
+        if p.suffix == ".py" and production(p)
     )
     return PhaseChanges(changed, added)
 
