@@ -57,3 +57,25 @@ def test_trend_chart_svg_is_valid_and_shows_every_phase() -> None:
     assert {"18-bugs", "19-coverage-push", "20-<next>"} <= set(texts)
     assert {"70.25%", "75.50%", "80.00%"} <= set(texts)
     assert len(list(root.iter(f"{ns}circle"))) == 3
+
+
+def test_table_cells_and_code_spans_survive_pipes_backticks_and_newlines() -> None:
+    from tasks.summary.markdown import cell, code
+
+    # A parametrize id with a pipe, a message over two lines: one cell, pipes escaped.
+    assert cell("test_x[a|b]") == "test_x[a\\|b]"
+    assert cell("line one\n  line two") == "line one line two"
+    # A code span holding backticks is fenced with a longer run of them.
+    assert code("pytest -k 'a or b'") == "`pytest -k 'a or b'`"
+    assert code("echo `date`") == "`` echo `date` ``"
+    assert code("a `b` c") == "``a `b` c``"
+    assert code("`x`") == "`` `x` ``"
+    summary = summary_data()
+    failures = summary.triage["failures"] if summary.triage else []
+    failures[0]["message"] = failures[0]["reason"] = "expected 1 | 2, got `3`"
+    failures[0]["nodeid"] = "tests/test_a.py::test_avg[x|y]"
+    from tasks.summary.markdown import render_markdown as render
+
+    row = next(line for line in render(summary).splitlines() if "test_avg[x" in line)
+    unescaped = row.replace("\\|", "")
+    assert unescaped.count("|") == 5  # four columns: five separators, none from the content

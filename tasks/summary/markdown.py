@@ -17,8 +17,24 @@ from tasks.summary.model import Summary, points
 MAX_DETAILED = 30  # failures with their evidence in the summary; all are in failures.txt
 
 
+def cell(value: Any) -> str:
+    """A table cell: one line, every `|` escaped (GitHub's tables split on them even inside
+    code spans, and drop the backslash when they do not)."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def code(text: str) -> str:
+    """`text` as a code span, fenced with more backticks than it contains (CommonMark)."""
+    ticks = 1
+    while "`" * ticks in text:
+        ticks += 1
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{'`' * ticks}{pad}{text}{pad}{'`' * ticks}"
+
+
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+    cells = [[cell(v) for v in row] for row in rows]
+    return tabulate(cells, headers=list(headers), tablefmt="github", disable_numparse=True)
 
 
 def front_matter(s: Summary) -> list[str]:
@@ -132,7 +148,7 @@ def _failure_tables(triage: TriageArtifact) -> list[str]:
         for g in triage["groups"]
     ]
     failures = [
-        [f["nodeid"], f"{f['category']} ({f['confidence']})", f["reason"], f"`{f['repro']}`"]
+        [f["nodeid"], f"{f['category']} ({f['confidence']})", f["reason"], code(f["repro"])]
         for f in triage["failures"]
     ]
     return [
@@ -193,7 +209,7 @@ def _flaky_table(flaky: Sequence[FlakyRow]) -> list[str]:
             _alone(f["alone"]),
             f"{f['culprit_role']}: {f['culprit']}" if f["culprit"] else "",
             _quarantined(f["quarantined"]),
-            f"`{f['repro']}`" if f["repro"] else "",
+            code(f["repro"]) if f["repro"] else "",
         ]
         for f in flaky
     ]
