@@ -136,6 +136,14 @@ def pass_rate(counts: Mapping[str, int]) -> float | None:
     return 100.0 * counts.get("passed", 0) / ran
 
 
+def collect_cause(message: str) -> str:
+    """Why a module failed to collect: pytest's last `E ` line (the exception), else the
+    message's first line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return errors[-1] if errors else (lines[0] if lines else "")
+
+
 def format_counts(counts: Mapping[str, int]) -> str:
     """The counts the way pytest's summary line words them: "3 passed, 1 failed"."""
     words = {"error": "errors", "warnings": "warnings"}

@@ -272,3 +272,45 @@ def test_reruns_and_repro_commands_work_when_pytest_config_is_in_a_subfolder(
         [sys.executable, *argv[1:]], cwd=project, env=env, capture_output=True, text=True
     )
     assert "1 failed" in done.stdout
+
+
+def test_a_module_that_fails_to_collect_fails_the_phase_whatever_the_pass_rate(
+    tmp_path: Path,
+) -> None:
+    # 100 passing tests and one module that cannot import: the pass rate (100 of 101) is above
+    # min_pass_rate, but the broken module's tests never ran, so the phase cannot pass.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\nruns = 1\nmin_pass_rate = 98\n',
+            "pkg/__init__.py": "",
+            "tests/test_ok.py": """
+                import pytest
+
+
+                @pytest.mark.parametrize("n", range(100))
+                def test_ok(n):
+                    assert n >= 0
+            """,
+            "tests/test_needs_extra.py": """
+                import not_installed_module_qq
+
+
+                def test_hidden():
+                    pass
+            """,
+        },
+    )
+    config = load_config(project, cli={}, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    gates = {g["name"]: g for g in data["gates"]}
+    assert gates["pass rate, run 1 (file)"]["status"] == "pass"
+    assert gates["collection"] == {
+        "name": "collection",
+        "target": "every test module collected",
+        "actual": "1 module not collected",
+        "status": "fail",
+        "detail": "tests/test_needs_extra.py: ModuleNotFoundError: No module named "
+        "'not_installed_module_qq'; their tests never ran",
+    }

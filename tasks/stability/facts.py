@@ -108,6 +108,18 @@ def stability_gates(
     return gates
 
 
+def collection_gate(uncollected: Mapping[str, str]) -> Gate:
+    """Every test module must be collected: a module that failed to import hides an unknown
+    number of tests, so no pass rate can make up for it."""
+    name, target = "collection", "every test module collected"
+    if not uncollected:
+        return Gate(name, target, "all collected", PASS)
+    shown = "; ".join(f"{m}: {why}" for m, why in list(uncollected.items())[:5])
+    more = f" (and {len(uncollected) - 5} more)" if len(uncollected) > 5 else ""
+    count = f"{len(uncollected)} module{'s' if len(uncollected) != 1 else ''} not collected"
+    return Gate(name, target, count, FAIL, f"{shown}{more}; their tests never ran")
+
+
 def entry_json(entry: Entry | None) -> QuarantineJSON | None:
     if entry is None:
         return None
@@ -137,6 +149,7 @@ class Observed:
     rerun_seconds: float
     flaky: dict[str, str]  # nodeid -> kind
     rows: dict[str, FlakyRow]  # nodeid -> its row, before the quarantine is applied
+    uncollected: dict[str, str]  # test module -> why run 1 could not collect it
 
 
 def stability_facts(
@@ -150,7 +163,10 @@ def stability_facts(
     covered = {e.test: e for e in entries if not e.expired(today)}
     flaky = observed.flaky
     counted = [n for n in flaky if n not in covered]
-    gates = stability_gates(config, observed.runs, counted)
+    gates = [
+        collection_gate(observed.uncollected),
+        *stability_gates(config, observed.runs, counted),
+    ]
     gates.append(quarantine_gate(entries, seen, [n for n in flaky if n in covered], today))
     return {
         "base_run_id": observed.run_id,

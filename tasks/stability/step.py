@@ -24,7 +24,7 @@ from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL
 from tasks.pytest_runner import Invocation, run_pytest
-from tasks.results import format_counts, format_rate, summarise_record
+from tasks.results import BAD, collect_cause, format_counts, format_rate, summarise_record
 from tasks.stability import quarantine
 from tasks.stability.facts import (
     Observed,
@@ -98,7 +98,14 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> Stabi
         )
         for nodeid, kind in flaky.items()
     }
-    observed = Observed(base["run_id"], seed, runs, matrix, escalations, rerun_seconds, flaky, rows)
+    uncollected = {
+        t["nodeid"]: collect_cause(t["message"])
+        for t in base["tests"]
+        if t["when"] == "collect" and t["outcome"] in BAD
+    }
+    observed = Observed(
+        base["run_id"], seed, runs, matrix, escalations, rerun_seconds, flaky, rows, uncollected
+    )
     data = stability_facts(config, list(seen), entries, observed, dt.date.today())
     store.write(Artifacts(config.reports_dir).stability_json, STABILITY, data)
     _report(data, console)
