@@ -18,6 +18,19 @@ from tasks.errors import ExitCode, PhaseError
 from tasks.pipeline import ORDER, run_step_named, step_exit_code, validate
 
 COMMANDS = (*ORDER, "validate")
+HELPS = {
+    "run": "run the suite once, instrumented; record every test's outcome",
+    "triage": "categorise every failure with evidence, a fix and a repro command",
+    "stability": "rerun the suite in fresh processes and varied orders; find flaky tests",
+    "coverage": "gate coverage and update the history",
+    "summary": "write the phase summary markdown",
+    "validate": "all of the above, then the gate table",
+}
+
+
+def argparse_text(text: str) -> str:
+    """`text` as argparse expects a help string: it %-formats them, so a literal % is %%."""
+    return text.replace("%", "%%")
 
 
 def option_parser() -> argparse.ArgumentParser:
@@ -33,7 +46,10 @@ def option_parser() -> argparse.ArgumentParser:
     group.add_argument("-q", "--quiet", action="store_true", help="fewer progress lines")
     for option in OPTIONS:
         group.add_argument(
-            option.flag, dest=option.name, metavar="VALUE", help=f"{option.help} [{option.env_var}]"
+            option.flag,
+            dest=option.name,
+            metavar="VALUE",
+            help=argparse_text(f"{option.help} [{option.env_var}]"),
         )
     return parser
 
@@ -50,16 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"phasegate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="STEP", required=True)
-    helps = {
-        "run": "run the suite once, instrumented; record every test's outcome",
-        "triage": "categorise every failure with evidence, a fix and a repro command",
-        "stability": "rerun the suite in fresh processes and varied orders; find flaky tests",
-        "coverage": "gate coverage and update the history",
-        "summary": "write the phase summary markdown",
-        "validate": "all of the above, then the gate table",
-    }
     for name in COMMANDS:
-        sub.add_parser(name, parents=[shared], help=helps[name], description=helps[name])
+        sub.add_parser(
+            name, parents=[shared], help=argparse_text(HELPS[name]), description=HELPS[name]
+        )
     return parser
 
 
