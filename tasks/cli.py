@@ -15,6 +15,7 @@ from tasks import __version__
 from tasks.config import OPTIONS, PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ExitCode, PhaseError
+from tasks.options_doc import default_plain
 from tasks.pipeline import ORDER, run_step_named, step_exit_code, validate
 
 COMMANDS = (*ORDER, "validate")
@@ -49,7 +50,9 @@ def option_parser() -> argparse.ArgumentParser:
             option.flag,
             dest=option.name,
             metavar="VALUE",
-            help=argparse_text(f"{option.help} [{option.env_var}]"),
+            help=argparse_text(
+                f"{option.help} [default: {default_plain(option)}; {option.env_var}]"
+            ),
         )
     return parser
 
@@ -61,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shared],
         description="Validate a test-quality phase of a pytest project: run, triage, "
         "stability, coverage, summary; or all of them with `validate`.",
-        epilog="exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage or config "
+        epilog="lists on the command line are split like a shell line: "
+        "--pytest-args \"-k 'not slow'\". "
+        "exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage or config "
         "(includes no tests collected), 3 internal error, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"phasegate {__version__}")

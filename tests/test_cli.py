@@ -15,6 +15,7 @@ import tasks.sessions
 from tasks import __version__
 from tasks.cli import COMMANDS, main
 from tasks.config import OPTIONS
+from tasks.options_doc import default_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,8 +135,8 @@ def test_help_lists_every_option_with_its_help(
     out = help_of(argv, capsys)
     for option in OPTIONS:
         # argparse %-formats help strings: a "%" in a help must come out as itself.
-        assert f"{option.flag} VALUE {' '.join(option.help.split())}" in out
-        assert f"[{option.env_var}]" in out
+        text = f"{option.help} [default: {default_plain(option)}; {option.env_var}]"
+        assert f"{option.flag} VALUE {' '.join(text.split())}" in out
 
 
 def test_top_level_help_names_every_step(capsys: pytest.CaptureFixture[str]) -> None:
