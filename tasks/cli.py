@@ -15,9 +15,23 @@ from tasks import __version__
 from tasks.config import OPTIONS, PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ExitCode, PhaseError
+from tasks.options_doc import default_plain
 from tasks.pipeline import ORDER, run_step_named, step_exit_code, validate
 
 COMMANDS = (*ORDER, "validate")
+HELPS = {
+    "run": "run the suite once, instrumented; record every test's outcome",
+    "triage": "categorise every failure with evidence, a fix and a repro command",
+    "stability": "rerun the suite in fresh processes and varied orders; find flaky tests",
+    "coverage": "gate coverage and update the history",
+    "summary": "write the phase summary markdown",
+    "validate": "all of the above, then the gate table",
+}
+
+
+def argparse_text(text: str) -> str:
+    """`text` as argparse expects a help string: it %-formats them, so a literal % is %%."""
+    return text.replace("%", "%%")
 
 
 def option_parser() -> argparse.ArgumentParser:
@@ -33,7 +47,12 @@ def option_parser() -> argparse.ArgumentParser:
     group.add_argument("-q", "--quiet", action="store_true", help="fewer progress lines")
     for option in OPTIONS:
         group.add_argument(
-            option.flag, dest=option.name, metavar="VALUE", help=f"{option.help} [{option.env_var}]"
+            option.flag,
+            dest=option.name,
+            metavar="VALUE",
+            help=argparse_text(
+                f"{option.help} [default: {default_plain(option)}; {option.env_var}]"
+            ),
         )
     return parser
 
@@ -45,21 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shared],
         description="Validate a test-quality phase of a pytest project: run, triage, "
         "stability, coverage, summary; or all of them with `validate`.",
-        epilog="exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage or config "
+        epilog="lists on the command line are split like a shell line: "
+        "--pytest-args \"-k 'not slow'\". "
+        "exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage or config "
         "(includes no tests collected), 3 internal error, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"phasegate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="STEP", required=True)
-    helps = {
-        "run": "run the suite once, instrumented; record every test's outcome",
-        "triage": "categorise every failure with evidence, a fix and a repro command",
-        "stability": "rerun the suite in fresh processes and varied orders; find flaky tests",
-        "coverage": "gate coverage and update the history",
-        "summary": "write the phase summary markdown",
-        "validate": "all of the above, then the gate table",
-    }
     for name in COMMANDS:
-        sub.add_parser(name, parents=[shared], help=helps[name], description=helps[name])
+        sub.add_parser(
+            name, parents=[shared], help=argparse_text(HELPS[name]), description=HELPS[name]
+        )
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks.cli import main
+import tasks.sessions
+from tasks import __version__
+from tasks.cli import COMMANDS, main
+from tasks.config import OPTIONS
+from tasks.options_doc import default_plain
+
+ROOT = Path(__file__).resolve().parents[1]
 
 Sample = Callable[[str], Path]
 
@@ -96,3 +103,91 @@ def test_console_script_and_module_entry_point(sample: Sample) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (project / "reports/phasegate/PHASE-SUMMARY.md").is_file()
+
+
+# --- help, version and the entry points ---------------------------------------------------
+
+
+def help_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What `phasegate <argv>` prints before it exits 0, with argparse's wrapping undone."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return " ".join(captured.out.split())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["-h"],
+        # every step, and validate, with both spellings
+        *([command, "--help"] for command in COMMANDS),
+        *([command, "-h"] for command in COMMANDS),
+    ],
+    ids=" ".join,
+)
+def test_help_lists_every_option_with_its_help(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = help_of(argv, capsys)
+    for option in OPTIONS:
+        # argparse %-formats help strings: a "%" in a help must come out as itself.
+        text = f"{option.help} [default: {default_plain(option)}; {option.env_var}]"
+        assert f"{option.flag} VALUE {' '.join(text.split())}" in out
+
+
+def test_top_level_help_names_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_of(["--help"], capsys)
+    assert out.startswith("usage: phasegate ")
+    for command in COMMANDS:
+        assert f" {command} " in out
+    assert "exit codes: 0 all gates pass" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"phasegate {__version__}\n"
+
+
+def this_checkout() -> dict[str, str]:
+    """The environment for a subprocess that imports `tasks` from this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_module_entry_point_help_and_version() -> None:
+    for flag, expected in [("--help", "usage: phasegate "), ("--version", "phasegate ")]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tasks", flag],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=this_checkout(),
+        )
+        assert (done.returncode, done.stderr) == (0, ""), done.stderr
+        assert done.stdout.startswith(expected)
+
+
+def test_nox_lists_the_phasegate_sessions_with_their_docstrings() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "--list", "--no-color"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=this_checkout(),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = ["run", "stability", "triage", "coverage", "summary", "validate_phase"]
+    listed = [line for line in done.stdout.splitlines() if line.startswith(("- ", "* "))]
+    expected = []
+    for name in names:
+        doc = getattr(tasks.sessions, name).__doc__
+        expected.append(f"- {name} -> {doc}")
+    assert listed[: len(names)] == expected

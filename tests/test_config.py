@@ -244,3 +244,9 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 def test_missing_project_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a directory"):
         load_config(tmp_path / "nope", env={})
+
+
+def test_only_options_without_a_default_say_what_unset_means() -> None:
+    # `unset` documents a None default; a real default is shown as itself.
+    assert [o.name for o in OPTIONS if o.unset and o.default is not None] == []
+    assert all(o.help and o.help == o.help.strip() for o in OPTIONS)
