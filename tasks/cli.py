@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import __version__
-from tasks.config import OPTIONS, PhaseConfig, load_config
+from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ExitCode, PhaseError
+from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
 from tasks.pipeline import ORDER, run_step_named, step_exit_code, validate
 

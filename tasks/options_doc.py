@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tasks.artifacts import write_text_atomic
-from tasks.config import OPTIONS, Option
 from tasks.errors import ExitCode
+from tasks.options import OPTIONS, Option
 
 START = "<!-- options-table:start -->"
 END = "<!-- options-table:end -->"

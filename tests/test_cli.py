@@ -14,7 +14,7 @@ import pytest
 import tasks.sessions
 from tasks import __version__
 from tasks.cli import COMMANDS, main
-from tasks.config import OPTIONS
+from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import OPTIONS, load_config
+from tasks.config import load_config
 from tasks.errors import ConfigError
+from tasks.options import OPTIONS
 
 
 def write_pyproject(root: Path, body: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import OPTIONS, Option
+from tasks.options import OPTIONS, Option
 from tasks.options_doc import (
     END,
     REGENERATE,
