@@ -9,14 +9,20 @@ and repeated runs install the project once, and a change to any input reinstalls
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
+import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import dependency_groups
 
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -26,53 +32,104 @@ PACKAGING_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 TEST_REQUIREMENTS = (
     "requirements-test.txt",
     "requirements-tests.txt",
+    "requirements-testing.txt",
     "test-requirements.txt",
-    "requirements-dev.txt",
+    "tests-requirements.txt",
+    "tests/requirements.txt",
+    "test/requirements.txt",
     "requirements/test.txt",
     "requirements/tests.txt",
+    "requirements/testing.txt",
+    "requirements-dev.txt",
+    "dev-requirements.txt",
+    "requirements/dev.txt",
 )
-TEST_EXTRAS = ("test", "tests", "testing")
+# Names projects give what their tests need, as extras or PEP 735 dependency groups; "dev"
+# only when none of the others exists (it usually includes them).
+TEST_NAMES = ("test", "tests", "testing")
+FALLBACK_NAME = "dev"
 # What phasegate itself needs inside the test environment, on top of the project.
 RUNNER_REQUIREMENTS = ("pytest", "pytest-cov", "coverage")
+
+
+@dataclasses.dataclass(frozen=True)
+class InstallPlan:
+    """pip arguments that install the project and its test dependencies, and what they are."""
+
+    args: list[str]
+    found: list[str]  # e.g. "the project with extras [tests]", "dependency group tests"
 
 
 def env_dir(config: PhaseConfig) -> Path:
     return config.project / ".nox" / "phasegate"
 
 
-def _is_installable(project: Path) -> bool:
+def _pyproject(project: Path) -> dict[str, Any]:
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
+def _is_installable(project: Path, pyproject: Mapping[str, Any]) -> bool:
     """A setup.py/setup.cfg, or a pyproject.toml that declares a project or a build system."""
     if (project / "setup.py").is_file() or (project / "setup.cfg").is_file():
         return True
-    pyproject = project / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    return "project" in data or "build-system" in data
+    return "project" in pyproject or "build-system" in pyproject
 
 
-def detect_install(project: Path) -> list[str]:
-    """pip arguments that install the project and its test dependencies."""
+def _test_names(declared: Mapping[str, object]) -> list[str]:
+    names = [n for n in TEST_NAMES if n in declared]
+    return names or ([FALLBACK_NAME] if FALLBACK_NAME in declared else [])
+
+
+def _dependency_groups(project: Path, pyproject: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The requirements of the project's PEP 735 test groups, resolved (includes followed)."""
+    groups = pyproject.get("dependency-groups") or {}
+    if not isinstance(groups, dict):
+        return [], []
+    names = _test_names(groups)
+    if not names:
+        return [], []
+    try:
+        requirements = list(dependency_groups.resolve(groups, *names))
+    except (ValueError, TypeError, LookupError) as exc:
+        raise ConfigError(
+            f"[dependency-groups] in {project / 'pyproject.toml'}: {exc}; fix the group, or "
+            "set install in [tool.phasegate]"
+        ) from None
+    return requirements, [f"dependency group {n}" for n in names]
+
+
+def detect_install(project: Path) -> InstallPlan:
+    """What the project declares for its tests: extras, dependency groups, requirement files."""
+    pyproject = _pyproject(project)
     args: list[str] = []
-    if _is_installable(project):
-        extras: dict[str, object] = {}
-        pyproject = project / "pyproject.toml"
-        if pyproject.is_file():
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            extras = data.get("project", {}).get("optional-dependencies", {}) or {}
-        extra = next((e for e in TEST_EXTRAS if e in extras), None)
-        args += ["-e", f".[{extra}]" if extra else "."]
+    found: list[str] = []
+    if _is_installable(project, pyproject):
+        extras = _test_names(pyproject.get("project", {}).get("optional-dependencies") or {})
+        args += ["-e", f".[{','.join(extras)}]" if extras else "."]
+        found.append("the project" + (f" with extras [{','.join(extras)}]" if extras else ""))
     elif (project / "requirements.txt").is_file():
         args += ["-r", "requirements.txt"]
-    for name in TEST_REQUIREMENTS:
-        if (project / name).is_file():
-            args += ["-r", name]
-            break
-    return args
+        found.append("requirements.txt")
+    requirements, groups = _dependency_groups(project, pyproject)
+    args += requirements
+    found += groups
+    name = next((n for n in TEST_REQUIREMENTS if (project / n).is_file()), None)
+    if name is not None:
+        args += ["-r", name]
+        found.append(name)
+    return InstallPlan(args, found)
 
 
-def install_args(config: PhaseConfig) -> list[str]:
-    return list(config.install) if config.install is not None else detect_install(config.project)
+def install_plan(config: PhaseConfig) -> InstallPlan:
+    if config.install is not None:
+        return InstallPlan(list(config.install), ["install in [tool.phasegate]"])
+    return detect_install(config.project)
 
 
 def _backend(config: PhaseConfig) -> str:
@@ -117,7 +174,8 @@ def ensure_env(config: PhaseConfig, console: Console) -> Path:
     if config.venv == "none":
         return env_python(config)
     backend = _backend(config)
-    args = install_args(config)
+    plan = install_plan(config)
+    args = plan.args
     venv = env_dir(config)
     stamp_file = venv / "phasegate-install.json"
     stamp = _stamp(config, backend, args)
@@ -128,7 +186,8 @@ def ensure_env(config: PhaseConfig, console: Console) -> Path:
                 return python
         except (OSError, json.JSONDecodeError):
             pass
-    console.step(f"installing the project into {venv} ({backend}): pip install {' '.join(args)}")
+    what = ", ".join(plan.found) or "nothing the project declares"
+    console.step(f"installing {what} into {venv} ({backend}): pip install {shlex.join(args)}")
     stamp_file.unlink(missing_ok=True)
     # The log lives beside the environment: a new folder in the project root could change
     # what setuptools' automatic package discovery finds in a flat layout.

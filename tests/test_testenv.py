@@ -9,6 +9,7 @@ from conftest import write_files
 
 from tasks.config import load_config
 from tasks.console import Console
+from tasks.errors import ConfigError
 from tasks.testenv import detect_install, ensure_env
 
 
@@ -34,10 +35,61 @@ from tasks.testenv import detect_install, ensure_env
             ["-r", "requirements.txt", "-r", "test-requirements.txt"],
         ),
         ({}, []),
+        # PEP 735 dependency groups, includes resolved; "dev" only when no test group exists
+        (
+            {
+                "pyproject.toml": "[project]\nname = 'x'\n[dependency-groups]\n"
+                "tests = ['pytest>=8', {include-group = 'typing'}]\ntyping = ['mypy']\n"
+                "dev = ['tox']\n"
+            },
+            ["-e", ".", "pytest>=8", "mypy"],
+        ),
+        (
+            {"pyproject.toml": "[project]\nname = 'x'\n[dependency-groups]\ndev = ['hyp']\n"},
+            ["-e", ".", "hyp"],
+        ),
+        # every test extra, not only the first; an unrelated extra is left out
+        (
+            {
+                "pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\n"
+                "test = ['a']\ntesting = ['b']\ndocs = ['c']\n"
+            },
+            ["-e", ".[test,testing]"],
+        ),
+        # requirement files in the usual places
+        (
+            {"setup.py": "", "tests/requirements.txt": ""},
+            ["-e", ".", "-r", "tests/requirements.txt"],
+        ),
     ],
 )
 def test_detect_install(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
-    assert detect_install(write_files(tmp_path, files)) == expected
+    assert detect_install(write_files(tmp_path, files)).args == expected
+
+
+def test_detect_install_says_what_it_found(tmp_path: Path) -> None:
+    project = write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\n"
+            "tests = ['a']\n[dependency-groups]\ntest = ['b']\n",
+            "requirements-dev.txt": "",
+        },
+    )
+    assert detect_install(project).found == [
+        "the project with extras [tests]",
+        "dependency group test",
+        "requirements-dev.txt",
+    ]
+
+
+def test_a_broken_dependency_group_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    project = write_files(
+        tmp_path,
+        {"pyproject.toml": "[dependency-groups]\ntests = [{include-group = 'missing'}]\n"},
+    )
+    with pytest.raises(ConfigError, match=r"\[dependency-groups\] in .*pyproject.toml: .*missing"):
+        detect_install(project)
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH and the package index")
@@ -52,6 +104,8 @@ def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path
             [build-system]
             requires = ["setuptools"]
             build-backend = "setuptools.build_meta"
+            [dependency-groups]
+            tests = ["iniconfig"]
             [tool.phasegate]
             venv = "uv"
         """,
@@ -62,7 +116,8 @@ def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path
     python = ensure_env(config, Console(quiet=True))
     assert python == project / ".nox/phasegate/bin/python"
     done = subprocess.run(
-        [str(python), "-c", "import tinyproj, pytest_cov; print('ok')"],
+        # The project, its PEP 735 test group, and phasegate's own runner requirements.
+        [str(python), "-c", "import tinyproj, iniconfig, pytest_cov; print('ok')"],
         capture_output=True,
         text=True,
         check=True,
