@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +69,46 @@ def top_level_modules(roots: list[Path]) -> frozenset[str]:
     return frozenset(names)
 
 
+TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+
+
+def is_doctest(nodeid: str) -> bool:
+    """A doctest item: pytest names it by the dotted name of the object whose docstring it
+    is (`pkg/mod.py::pkg.mod.func`, `README.rst::README.rst`); a test function's name has no
+    dot outside its parametrize id."""
+    parts = nodeid.split("::")
+    return len(parts) == 2 and "." in parts[1].split("[")[0]
+
+
+def collected_test_roots(project: Path, rootdir: Path, nodeids: Iterable[str]) -> set[Path]:
+    """Where the tests pytest collected live: for each test file (doctests aside), its
+    nearest enclosing tests/, test/ or testing/ folder inside the project, else the file."""
+    roots: set[Path] = set()
+    for nodeid in nodeids:
+        if "::" not in nodeid or is_doctest(nodeid):
+            continue
+        file = (rootdir / nodeid.split("::")[0]).resolve()
+        folder = next(
+            (d for d in file.parents if d.is_relative_to(project) and d.name in TEST_FOLDERS),
+            None,
+        )
+        roots.add(folder or file)
+    return roots
+
+
 def project_layout(config: PhaseConfig, run: Mapping[str, Any] | None = None) -> Layout:
-    """The project's layout; `run` (run.json) tells pytest's rootdir."""
+    """The project's layout. Test code: the configured `tests`, and where the tests that
+    pytest collected in `run` (run.json) live; `run` also tells pytest's rootdir."""
     roots = [*config.pythonpath_dirs, config.project / "src", config.project]
-    test_roots = tuple((config.project / t).resolve() for t in config.tests)
+    rootdir = Path(run["rootdir"]).resolve() if run and run.get("rootdir") else None
+    test_roots = {(config.project / t).resolve() for t in config.tests}
+    if run is not None:
+        nodeids = (t["nodeid"] for t in run.get("tests", []))
+        test_roots |= collected_test_roots(config.project, rootdir or config.project, nodeids)
     return Layout(
         project=config.project,
-        test_roots=test_roots,
+        test_roots=tuple(sorted(test_roots)),
         import_roots=tuple(r for r in roots if r.is_dir()),
-        top_modules=top_level_modules([*roots, *test_roots]),
-        rootdir=Path(run["rootdir"]).resolve() if run and run.get("rootdir") else None,
+        top_modules=top_level_modules([*roots, *(r for r in test_roots if r.is_dir())]),
+        rootdir=rootdir,
     )

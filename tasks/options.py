@@ -37,7 +37,13 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("phase", "str", "current", "name of the phase, e.g. 19-coverage-push-and-bug-fixes"),
-    Option("tests", "list", ["tests"], "test paths handed to pytest"),
+    Option(
+        "tests",
+        "list",
+        [],
+        "test paths handed to pytest; empty: what plain `pytest` runs (its `testpaths`, else "
+        "discovery from the rootdir)",
+    ),
     Option("pytest_args", "list", [], "extra pytest arguments for every run"),
     Option(
         "pythonpath",

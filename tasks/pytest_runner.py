@@ -198,9 +198,15 @@ def check_ran(result: PytestResult, config: PhaseConfig, log: Path) -> dict[str,
             f"pytest stopped before reporting (exit {result.exit_code}); full log: {log}\n{tail}"
         )
     if result.exit_code == 5 or not record["reports"]:
-        selected = ", ".join(config.tests) or "(none)"
+        deselected = f"({record['deselected']} deselected)"
+        if config.tests:
+            raise NoTestsError(
+                f"no tests collected from tests = [{', '.join(config.tests)}] in "
+                f"[tool.phasegate] {deselected}; point `tests` at the test folders"
+            )
         raise NoTestsError(
-            f"no tests collected from tests = [{selected}] in [tool.phasegate] "
-            f"({record['deselected']} deselected); point `tests` at the test folders"
+            f"no tests collected where plain pytest looks (its testpaths, else test files "
+            f"under {record['rootdir']}) {deselected}; set tests in [tool.phasegate] to the "
+            "test folders"
         )
     return record

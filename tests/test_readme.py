@@ -46,7 +46,7 @@ def test_help_is_safe_in_markdown(option: Option) -> None:
     [
         # a value: in code, as it would be written in [tool.phasegate]
         ("phase", '`"current"`'),
-        ("tests", '`["tests"]`'),
+        ("tests", "`[]`"),
         ("orders", '`["reverse", "shuffle"]`'),
         ("file_floors", "`{}`"),
         ("runs", "`3`"),

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from _pytest.pytester import RunResult
+from conftest import write_files
 
 from tasks.artifacts import Artifacts
 from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import NoTestsError
+from tasks.layout import project_layout
 from tasks.run.step import run_step
 
 Sample = Callable[[str], Path]
@@ -113,12 +117,69 @@ def test_artifacts_are_written(sample: Sample) -> None:
 def test_zero_tests_is_a_usage_error_naming_the_paths(sample: Sample) -> None:
     project = sample("empty")
     with pytest.raises(NoTestsError) as caught:
-        run_step(load_config(project), PYTHON, Console(quiet=True))
+        run_step(load_config(project, cli={"tests": "tests"}), PYTHON, Console(quiet=True))
     assert str(caught.value) == (
         "no tests collected from tests = [tests] in [tool.phasegate] (0 deselected); "
         "point `tests` at the test folders"
     )
     assert caught.value.exit_code == 2
+    # With `tests` unset, pytest looked where plain pytest looks: the message says where.
+    with pytest.raises(NoTestsError) as caught:
+        run_step(load_config(project), PYTHON, Console(quiet=True))
+    assert str(caught.value) == (
+        "no tests collected where plain pytest looks (its testpaths, else test files under "
+        f"{project}) (0 deselected); set tests in [tool.phasegate] to the test folders"
+    )
+
+
+def test_with_tests_unset_the_run_is_what_plain_pytest_runs(tmp_path: Path) -> None:
+    # Tests in testing/ (pytest's own discovery finds them), doctests in the package through
+    # the project's testpaths and --doctest-modules: the same count as plain pytest.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [tool.pytest.ini_options]
+                testpaths = ["src", "testing"]
+                addopts = ["--doctest-modules"]
+                [tool.phasegate]
+                venv = "none"
+            """,
+            "src/mini/__init__.py": '''
+                def double(x):
+                    """
+                    >>> double(2)
+                    4
+                    """
+                    return 2 * x
+            ''',
+            "testing/test_mini.py": """
+                from mini import double
+
+
+                def test_double():
+                    assert double(3) == 6
+            """,
+            "testing/helpers.py": "VALUE = 1\n",
+        },
+    )
+    config = load_config(project, cli={"pythonpath": "src"}, env={})
+    data = run_step(config, PYTHON, Console(quiet=True))
+    junit = tmp_path / "plain.xml"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        check=False,
+    )
+    suite = ElementTree.parse(junit).getroot().find("testsuite")  # noqa: S314 pytest's own file
+    assert suite is not None
+    assert nonzero(data["counts"]) == {"passed": int(suite.get("tests", "0"))} == {"passed": 2}
+    layout = project_layout(config, data)
+    # The doctest's module is production code; the folder of the collected tests is test code.
+    assert not layout.is_test_code(str(project / "src/mini/__init__.py"))
+    assert layout.is_test_code(str(project / "testing/helpers.py"))
 
 
 def test_all_skipped_has_no_pass_rate(sample: Sample) -> None:

@@ -50,11 +50,11 @@ def files_tested(
     )
 
 
-def changed_production(config: PhaseConfig, base: str) -> PhaseChanges:
+def changed_production(config: PhaseConfig, base: str, run: RunArtifact) -> PhaseChanges:
     """Production files changed since `base` (project-relative -> changed lines, None: new
     file), and the production source files added since `base`: Python files outside the
     tests and outside phasegate's own reports, committed or not."""
-    layout = project_layout(config)
+    layout = project_layout(config, run)
 
     def production(path: Path) -> bool:
         return (
@@ -105,7 +105,7 @@ def gather(config: PhaseConfig, run: RunArtifact, report: dict[str, Any]) -> Gat
         history=history,
         previous=previous(history, config.phase),
         base=base,
-        changes=None if base is None else changed_production(config, base),
+        changes=None if base is None else changed_production(config, base, run),
         tested=tested,
         impact_index=str(arts.impact_json) if index is not None else None,
         tests_created=tests_created(config.project, base, node_ids(run), rootdir),

@@ -33,9 +33,10 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
         arts.coverage_dir.mkdir(parents=True)
         coverage = CoverageSpec(sources=tuple(sources), data_file=arts.coverage_data)
     measured = ", ".join(sources) if sources else "as the project's coverage config says"
+    tests = ", ".join(config.tests) or "what plain pytest collects (testpaths, else discovery)"
     console.step(
-        f"run: full suite, file order, coverage of {measured if sources is not None else 'nothing'}"
-        f" ({origin})"
+        f"run: {tests}, file order, coverage of "
+        f"{measured if sources is not None else 'nothing'} ({origin})"
     )
     return coverage, origin
 
