@@ -204,3 +204,38 @@ def test_coverage_never_measures_the_tests(sample: Sample) -> None:
     assert data["coverage"]["sources"] == ["calc"]
     report = (reports_of(project) / "coverage/coverage.json").read_text()
     assert "test_calc" not in report
+
+
+@pytest.mark.parametrize(
+    "coverage_config",
+    [
+        {".coveragerc": "[run]\ninclude =\n    */mylib/*\n"},
+        {"setup.cfg": "[coverage:run]\ninclude = */mylib/*\n"},
+    ],
+)
+def test_the_projects_own_coverage_include_is_respected_not_fought(
+    tmp_path: Path, coverage_config: dict[str, str]
+) -> None:
+    # Adding --cov=mylib on top of `include` makes coverage warn "--include is ignored
+    # because --source is set", which the project's filterwarnings = error turns into a crash.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            **coverage_config,
+            "pyproject.toml": """
+                [tool.pytest.ini_options]
+                filterwarnings = ["error"]
+                [tool.phasegate]
+                venv = "none"
+            """,
+            "mylib/__init__.py": "def one():\n    return 1\n",
+            "tests/test_one.py": "from mylib import one\n\ndef test_one():\n    assert one()\n",
+        },
+    )
+    config = load_config(project, env={})
+    data = run_step(config, PYTHON, Console(quiet=True))
+    assert nonzero(data["counts"]) == {"passed": 1}
+    assert data["coverage"] is not None
+    assert data["coverage"]["sources"] == []
+    assert data["coverage_note"] == "the project's coverage config"
+    assert wait_for_reports(Artifacts(config.reports_dir), project) is None

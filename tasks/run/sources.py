@@ -27,13 +27,21 @@ NOT_SOURCE = frozenset(
 )
 
 
+# Any of these in the project's [coverage:run] says what to measure: adding --cov=... on top
+# would make coverage ignore `include` ("--include is ignored because --source is set").
+SELECTING = ("source", "source_pkgs", "include")
+
+
 def project_coverage_source(project: Path) -> bool:
     """True when the project's own coverage config already says what to measure."""
     pyproject = project / "pyproject.toml"
     if pyproject.is_file():
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            data = {}
         run = data.get("tool", {}).get("coverage", {}).get("run", {})
-        if run.get("source") or run.get("source_pkgs"):
+        if isinstance(run, dict) and any(run.get(key) for key in SELECTING):
             return True
     for name, section in (
         (".coveragerc", "run"),
@@ -47,7 +55,7 @@ def project_coverage_source(project: Path) -> bool:
                 parser.read(path, encoding="utf-8")
             except configparser.Error:
                 continue
-            if parser.has_option(section, "source") or parser.has_option(section, "source_pkgs"):
+            if any(parser.has_option(section, key) for key in SELECTING):
                 return True
     return False
 
