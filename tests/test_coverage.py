@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import write_files
 
 from tasks.artifacts.history import load_history
 from tasks.config import load_config
@@ -255,3 +256,45 @@ def test_empty_coverage_data_fails_closed(sample: Sample) -> None:
     data = coverage_step(config, PYTHON, Console(quiet=True))
     statuses = {g["name"]: g["status"] for g in data["gates"]}
     assert statuses["coverage data"] == "fail"
+
+
+def test_test_files_the_projects_config_measures_stay_out_of_the_total(tmp_path: Path) -> None:
+    # The project's own config measures its tests too; phasegate keeps that config but its
+    # total and gates are production code only, equal to coverage.py's own total with the
+    # tests omitted, and it says so.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [tool.coverage.run]
+                source = ["mylib", "tests"]
+                [tool.phasegate]
+                venv = "none"
+            """,
+            "mylib/__init__.py": "def one():\n    return 1\n\n\ndef two():\n    return 2\n",
+            "tests/test_one.py": "from mylib import one\n\n\ndef test_one():\n    assert one()\n",
+        },
+    )
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "report",
+            "--format=total",
+            "--omit=tests/*",
+            f"--data-file={config.reports_dir}/coverage/.coverage",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert data["display"] == done.stdout.strip() + "%" == "75%"  # 86% with the test file
+    assert [f["file"] for f in data["files"]] == ["mylib/__init__.py"]
+    assert data["warnings"][-1].startswith(
+        "the project's coverage config also measures 1 test file(s) (tests/test_one.py)"
+    )

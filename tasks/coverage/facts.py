@@ -26,6 +26,7 @@ from tasks.coverage.rules import (
     precision_of,
     set_floor_gate,
     target_gate,
+    total_of,
 )
 from tasks.gates import FAIL, Gate
 
@@ -50,7 +51,8 @@ class Gathered:
 
     run: RunArtifact
     report: Mapping[str, Any]  # coverage.py's own JSON report
-    rows: list[dict[str, Any]]  # tasks.coverage.rules.file_rows of the report
+    rows: list[dict[str, Any]]  # tasks.coverage.rules.file_rows of the report, production only
+    measured_tests: list[str]  # test files the project's coverage config also measured
     history: list[HistoryEntry]
     previous: HistoryEntry | None
     base: str | None
@@ -64,10 +66,19 @@ class Gathered:
 
 
 def _total(g: Gathered) -> tuple[float, int, list[Gate]]:
-    """The total, its display precision, and the fail-closed gate when nothing was measured."""
+    """The total, its display precision, and the fail-closed gate when nothing was measured.
+
+    coverage.py's own total, or, when the project's config also measured test files, the
+    total of the production files by coverage.py's own arithmetic (its Numbers)."""
     totals = g.report.get("totals", {})
     if g.rows and totals.get("num_statements"):
-        return float(totals["percent_covered"]), precision_of(totals["percent_covered_display"]), []
+        precision = precision_of(totals["percent_covered_display"])
+        if g.measured_tests:
+            production = total_of(g.rows, precision)
+            if production.n_statements:
+                return production.pc_covered, precision, []
+        else:
+            return float(totals["percent_covered"]), precision, []
     empty = Gate(
         "coverage data",
         "measured",
@@ -176,6 +187,13 @@ def coverage_facts(config: PhaseConfig, g: Gathered, reports: dict[str, str]) ->
     more, diff = phase_gates(config, g, precision)
     entry = history_entry(config, g, total, increase)
     warnings = [NO_CONTEXTS] if g.tested is None else []
+    if g.measured_tests:
+        shown = ", ".join(g.measured_tests[:3]) + (" ..." if len(g.measured_tests) > 3 else "")
+        warnings.append(
+            f"the project's coverage config also measures {len(g.measured_tests)} test "
+            f"file(s) ({shown}): they are left out of the total and the gates; coverage.py's "
+            "own reports still include them"
+        )
     warning = measurement_warning(g.previous, entry)
     return {
         "base_run_id": g.run["run_id"],
@@ -199,5 +217,6 @@ def coverage_facts(config: PhaseConfig, g: Gathered, reports: dict[str, str]) ->
 
 
 def measured(g: Gathered) -> bool:
-    """Whether coverage measured any statement: only then does the phase enter the history."""
-    return bool(g.rows) and bool(g.report.get("totals", {}).get("num_statements"))
+    """Whether coverage measured any production statement: only then does the phase enter
+    the history."""
+    return any(r["statements"] for r in g.rows)

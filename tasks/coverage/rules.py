@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from coverage.results import should_fail_under
+from coverage.results import Numbers, should_fail_under
 
 from tasks.artifacts.coverage import DiffCoverage, DiffFile, Gap
 from tasks.gates import FAIL, NOT_APPLICABLE, PASS, Gate
@@ -67,6 +67,24 @@ def increase_gate(increase: float | None, minimum: float | None, baseline_note: 
     return Gate(name, f">= +{minimum:g}", f"{increase:+.2f}", PASS if ok else FAIL, detail)
 
 
+def numbers_of(summary: Mapping[str, Any]) -> Numbers:
+    """One file's counts as coverage.py's own Numbers (precision applied when summed)."""
+    return Numbers(
+        n_files=1,
+        n_statements=summary["num_statements"],
+        n_excluded=summary.get("excluded_lines", 0),
+        n_missing=summary["missing_lines"],
+        n_branches=summary.get("num_branches", 0),
+        n_partial_branches=summary.get("num_partial_branches", 0),
+        n_missing_branches=summary.get("missing_branches", 0),
+    )
+
+
+def total_of(rows: Sequence[Mapping[str, Any]], precision: int) -> Numbers:
+    """The total of some files with coverage.py's own arithmetic and rounding."""
+    return sum((r["numbers"] for r in rows), Numbers(precision=precision))
+
+
 def file_rows(report: Mapping[str, Any], project: Path) -> list[dict[str, Any]]:
     """Per-file numbers as coverage.py computed them, paths relative to the project."""
     rows = []
@@ -87,6 +105,7 @@ def file_rows(report: Mapping[str, Any], project: Path) -> list[dict[str, Any]]:
                 "display": summary["percent_covered_display"],
                 "missing_lines": data.get("missing_lines", []),
                 "executed_lines": data.get("executed_lines", []),
+                "numbers": numbers_of(summary),
             }
         )
     return sorted(rows, key=lambda r: r["file"])

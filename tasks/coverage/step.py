@@ -89,7 +89,12 @@ def load_report(path: Path) -> dict[str, Any]:
 def gather(config: PhaseConfig, run: RunArtifact, report: dict[str, Any]) -> Gathered:
     """The I/O half: history, base commit, impact index, git changes, stability."""
     arts = Artifacts(config.reports_dir)
-    rows = file_rows(report, config.project)
+    layout = project_layout(config, run)
+    measured_files = file_rows(report, config.project)
+    tests = {
+        r["file"] for r in measured_files if layout.is_test_code(str(config.project / r["file"]))
+    }
+    rows = [r for r in measured_files if r["file"] not in tests]
     history = load_history(config.trending)
     base, _ = resolve_base(config)
     index = impact.load(arts.impact_json, config.project, run["run_id"])
@@ -102,6 +107,7 @@ def gather(config: PhaseConfig, run: RunArtifact, report: dict[str, Any]) -> Gat
         run=run,
         report=report,
         rows=rows,
+        measured_tests=sorted(tests),
         history=history,
         previous=previous(history, config.phase),
         base=base,
