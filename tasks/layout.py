@@ -97,14 +97,16 @@ def collected_test_roots(project: Path, rootdir: Path, nodeids: Iterable[str]) -
 
 
 def project_layout(config: PhaseConfig, run: Mapping[str, Any] | None = None) -> Layout:
-    """The project's layout. Test code: the configured `tests`, and where the tests that
-    pytest collected in `run` (run.json) live; `run` also tells pytest's rootdir."""
+    """The project's layout. Test code: where the tests that pytest collected in `run`
+    (run.json) live, so a package listed in `tests` for its doctests stays production code;
+    without a run, the configured `tests`. `run` also tells pytest's rootdir."""
     roots = [*config.pythonpath_dirs, config.project / "src", config.project]
     rootdir = Path(run["rootdir"]).resolve() if run and run.get("rootdir") else None
-    test_roots = {(config.project / t).resolve() for t in config.tests}
     if run is not None:
         nodeids = (t["nodeid"] for t in run.get("tests", []))
-        test_roots |= collected_test_roots(config.project, rootdir or config.project, nodeids)
+        test_roots = collected_test_roots(config.project, rootdir or config.project, nodeids)
+    else:
+        test_roots = {(config.project / t).resolve() for t in config.tests}
     return Layout(
         project=config.project,
         test_roots=tuple(sorted(test_roots)),
