@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,9 +13,23 @@ from typing import Any, Protocol
 from tasks.layout import Layout
 from tasks.results import TestRecord
 
-TEST, PRODUCTION, FLAKY, ENVIRONMENT = "test", "production", "flaky", "environment"
-CATEGORIES = (TEST, PRODUCTION, FLAKY, ENVIRONMENT)
-HIGH, MEDIUM, LOW = "high", "medium", "low"
+
+class Category(enum.StrEnum):
+    """Whose failure it is; the value is what triage.json says."""
+
+    TEST = "test"
+    PRODUCTION = "production"
+    FLAKY = "flaky"
+    ENVIRONMENT = "environment"
+
+
+class Confidence(enum.StrEnum):
+    """How firmly the evidence decides the category."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
 
 ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
 
@@ -32,7 +47,7 @@ class Probe(Protocol):
 
     def runs_production(self, nodeid: str) -> list[str] | None: ...
 
-    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None: ...
+    def newest_change(self, record: TestRecord) -> tuple[Category, str, str] | None: ...
 
     def source_line(self, path: str, lineno: int) -> str: ...
 
@@ -42,8 +57,8 @@ class Verdict:
     """A failure's category with the evidence that decided it."""
 
     nodeid: str
-    category: str
-    confidence: str
+    category: Category
+    confidence: Confidence
     reason: str
     evidence: tuple[str, ...]
     fix: str
@@ -118,8 +133,8 @@ def gather_facts(record: TestRecord, layout: Layout) -> Facts:
 def make_verdict(
     record: TestRecord,
     facts: Facts,
-    category: str,
-    confidence: str,
+    category: Category,
+    confidence: Confidence,
     reason: str,
     evidence: list[str],
     fix: str,
@@ -139,12 +154,12 @@ def make_verdict(
     )
 
 
-def where_raised(facts: Facts, layout: Layout) -> tuple[str, str | None]:
-    """A sentence on where it was raised, and "test"/"production"/None for whose code."""
+def where_raised(facts: Facts, layout: Layout) -> tuple[str, Category | None]:
+    """A sentence on where it was raised, and whose code raised it (None: not the project's)."""
     frame = facts.project_frame
     if frame is None:
         return "it was raised outside the project's own code", None
-    side = TEST if layout.is_test_code(str(frame["path"])) else PRODUCTION
+    side = Category.TEST if layout.is_test_code(str(frame["path"])) else Category.PRODUCTION
     where = f"{layout.rel(str(frame['path']))}:{frame['lineno']}"
     fn = f" in {frame['function']}()" if frame.get("function") else ""
     return f"{short(facts.exc_type)} was raised at {where}{fn}, which is {side} code", side

@@ -12,6 +12,7 @@ from tasks import gitinfo
 from tasks.config import PhaseConfig
 from tasks.layout import Layout
 from tasks.results import TestRecord
+from tasks.triage.facts import Category
 
 
 class GitProbe:
@@ -86,7 +87,7 @@ class GitProbe:
         files = self.tests_lines.get(nodeid, {})
         return sorted(self.layout.rel(f) for f in files if not self.layout.is_test_code(f))
 
-    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None:
+    def newest_change(self, record: TestRecord) -> tuple[Category, str, str] | None:
         """Which changed last, by git blame: the test's own lines or the production lines it
         executes. (test|production, a sentence, the newest changed line as file:line), or None
         when blame cannot tell them apart."""
@@ -112,12 +113,12 @@ class GitProbe:
             f"({p_where})"
         )
         if t_age < p_age:
-            return "test", f"{test_said}, after {prod_said}", t_where
-        return "production", f"{prod_said}, after {test_said}", p_where
+            return Category.TEST, f"{test_said}, after {prod_said}", t_where
+        return Category.PRODUCTION, f"{prod_said}, after {test_said}", p_where
 
     def _edited_expectation(
         self, record: TestRecord, test_side: dict[Path, set[int]], sha: str, when: int
-    ) -> tuple[str, str, str] | None:
+    ) -> tuple[Category, str, str] | None:
         """The test and the code changed in one commit. If that commit edited the very line
         that failed in a test that is older than it, the expectation was edited: lean test."""
         if not record.crash_path or record.crash_lineno is None:
@@ -133,7 +134,7 @@ class GitProbe:
             return None  # a new test, written with the code: nothing is older
         where = f"{self.layout.rel(str(crash))}:{record.crash_lineno}"
         return (
-            "test",
+            Category.TEST,
             f"{_commit(sha, when)} changed both the code and the line that fails ({where}), "
             "in a test that is older than it: the expectation was edited",
             where,

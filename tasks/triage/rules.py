@@ -15,11 +15,8 @@ from tasks.layout import Layout
 from tasks.results import TestRecord
 from tasks.triage.facts import (
     ASSERTION_TYPES,
-    HIGH,
-    LOW,
-    MEDIUM,
-    PRODUCTION,
-    TEST,
+    Category,
+    Confidence,
     Facts,
     Probe,
     Verdict,
@@ -46,45 +43,53 @@ def classify(
 
 
 def _by_location(
-    record: TestRecord, facts: Facts, layout: Layout, probe: Probe, where: str, side: str | None
+    record: TestRecord,
+    facts: Facts,
+    layout: Layout,
+    probe: Probe,
+    where: str,
+    side: Category | None,
 ) -> Verdict:
     evidence = [where]
     is_assert = facts.exc_type in ASSERTION_TYPES
     change = _change_evidence(record, layout, probe)
     if change is not None:
         evidence.append(change[1])
-    decided = change[0] if change is not None and change[0] in (TEST, PRODUCTION) else None
-    cause = change[2][0] if change is not None and decided == PRODUCTION and change[2] else ""
-    if not is_assert and side == PRODUCTION:
+    decided = change[0] if change is not None else None
+    cause = (
+        change[2][0] if change is not None and decided == Category.PRODUCTION and change[2] else ""
+    )
+    if not is_assert and side == Category.PRODUCTION:
         return _raised_in_production(record, facts, probe, evidence, decided, cause)
-    if not is_assert and side == TEST:
+    if not is_assert and side == Category.TEST:
         return _raised_in_test(record, facts, probe, evidence, decided, cause)
-    if is_assert and side == PRODUCTION:
+    if is_assert and side == Category.PRODUCTION:
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            HIGH,
+            Category.PRODUCTION,
+            Confidence.HIGH,
             "an assert in production code failed",
             evidence,
             f"the invariant asserted at {facts.site} does not hold",
         )
-    if change is not None and change[0] in (TEST, PRODUCTION):
-        category = change[0]
+    if change is not None and decided is not None:
         fix = (
             f"check the expectation at {facts.site}: the test changed, the code it runs did not"
-            if category == TEST
+            if decided == Category.TEST
             else f"check the change at {', '.join(change[2][:3]) or 'the code it runs'} against "
             f"the expectation at {facts.site}: one of them is wrong"
         )
-        return make_verdict(record, facts, category, MEDIUM, change[1], evidence, fix, cause)
+        return make_verdict(
+            record, facts, decided, Confidence.MEDIUM, change[1], evidence, fix, cause
+        )
     if probe.runs_production(record.nodeid) == []:
         evidence.append("per-test coverage shows it executes no line of production code")
         return make_verdict(
             record,
             facts,
-            TEST,
-            MEDIUM,
+            Category.TEST,
+            Confidence.MEDIUM,
             "the test runs no production code: the expectation that failed is its own",
             evidence,
             f"fix the test at {facts.site}: it checks nothing the product computes",
@@ -95,18 +100,18 @@ def _by_location(
         evidence.append(said)
         fix = (
             f"check the expectation at {facts.site}: it changed after the code it tests"
-            if category == TEST
+            if category == Category.TEST
             else f"check the recent change at {line} against the expectation at {facts.site}"
         )
-        confidence = LOW if change is None else MEDIUM
-        cause = line if category == PRODUCTION else ""
+        confidence = Confidence.LOW if change is None else Confidence.MEDIUM
+        cause = line if category == Category.PRODUCTION else ""
         return make_verdict(record, facts, category, confidence, said, evidence, fix, cause)
     evidence.append("the evidence does not decide between the test's expectation and the code")
     return make_verdict(
         record,
         facts,
-        PRODUCTION,
-        LOW,
+        Category.PRODUCTION,
+        Confidence.LOW,
         "the test's expectation disagrees with what production code returns",
         evidence,
         f"decide which is right: the expectation at {facts.site} or the code under test",
@@ -118,7 +123,7 @@ def _raised_in_production(
     facts: Facts,
     probe: Probe,
     evidence: list[str],
-    decided: str | None,
+    decided: Category | None,
     cause: str,
 ) -> Verdict:
     """An exception from production code: a crash there is a production bug; a deliberate
@@ -127,12 +132,12 @@ def _raised_in_production(
     line = probe.source_line(str(frame.get("path", "")), int(frame.get("lineno") or 0))
     deliberate = line.startswith("raise ") or line == "raise"
     exc = short(facts.exc_type)
-    if not deliberate or decided == PRODUCTION:
+    if not deliberate or decided == Category.PRODUCTION:
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            HIGH,
+            Category.PRODUCTION,
+            Confidence.HIGH,
             f"{exc} raised inside production code",
             evidence,
             f"fix the code at {facts.site}: it raises {exc}: {first_line(facts.message)}",
@@ -142,12 +147,12 @@ def _raised_in_production(
     newest = None if decided is not None else probe.newest_change(record)
     if newest is not None:
         evidence.append(newest[1])
-        if newest[0] == PRODUCTION:
+        if newest[0] == Category.PRODUCTION:
             return make_verdict(
                 record,
                 facts,
-                PRODUCTION,
-                MEDIUM,
+                Category.PRODUCTION,
+                Confidence.MEDIUM,
                 "production code rejects the test's input, and it changed last",
                 evidence,
                 f"check the recent change at {newest[2]}: should it reject this input?",
@@ -156,8 +161,8 @@ def _raised_in_production(
     return make_verdict(
         record,
         facts,
-        TEST,
-        MEDIUM if decided == TEST or newest is not None else LOW,
+        Category.TEST,
+        Confidence.MEDIUM if decided == Category.TEST or newest is not None else Confidence.LOW,
         f"production code rejects what the test passes ({exc}: {first_line(facts.message)})",
         evidence,
         f"give {record.nodeid.split('::')[-1]} input the code accepts, or expect {exc}",
@@ -169,7 +174,7 @@ def _raised_in_test(
     facts: Facts,
     probe: Probe,
     evidence: list[str],
-    decided: str | None,
+    decided: Category | None,
     cause: str,
 ) -> Verdict:
     """An exception from the test's own code: the test's, unless the production code it
@@ -178,13 +183,13 @@ def _raised_in_test(
     newest = None if decided is not None else probe.newest_change(record)
     if newest is not None:
         evidence.append(newest[1])
-    if decided == PRODUCTION or (newest is not None and newest[0] == PRODUCTION):
+    if decided == Category.PRODUCTION or (newest is not None and newest[0] == Category.PRODUCTION):
         line = cause or (newest[2] if newest is not None else "")
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            MEDIUM if decided == PRODUCTION else LOW,
+            Category.PRODUCTION,
+            Confidence.MEDIUM if decided == Category.PRODUCTION else Confidence.LOW,
             f"{exc} in the test, after the production code it runs changed",
             evidence,
             f"check what the changed code at {line} now returns to the test at {facts.site}",
@@ -203,8 +208,8 @@ def _raised_in_test(
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            LOW,
+            Category.PRODUCTION,
+            Confidence.LOW,
             f"{exc} on a None the production code returned",
             evidence,
             f"check what the code called before {facts.site} returns: it gave the test None",
@@ -212,8 +217,8 @@ def _raised_in_test(
     return make_verdict(
         record,
         facts,
-        TEST,
-        MEDIUM,
+        Category.TEST,
+        Confidence.MEDIUM,
         f"{exc} raised in the test's own code",
         evidence,
         f"fix the test at {facts.site}: {first_line(facts.message)}",
@@ -222,9 +227,9 @@ def _raised_in_test(
 
 def _change_evidence(
     record: TestRecord, layout: Layout, probe: Probe
-) -> tuple[str, str, list[str]] | None:
-    """(test|production|both|neither, a sentence, the changed production lines it runs as
-    file:line) from git since the base and per-test coverage."""
+) -> tuple[Category | None, str, list[str]] | None:
+    """(the side that alone changed, None when both or neither did; a sentence; the changed
+    production lines it runs as file:line) from git since the base and per-test coverage."""
     test_file = layout.test_file(record.nodeid)
     test_changed = probe.test_changed(test_file)
     production = probe.production_changed(record.nodeid)
@@ -238,9 +243,9 @@ def _change_evidence(
         runs = f"the production files it runs ({shown})" if files else "the production code it runs"
     lines = files if prod_changed else []
     if test_changed and not prod_changed:
-        return TEST, f"the test changed since the base; {runs} did not", lines
+        return Category.TEST, f"the test changed since the base; {runs} did not", lines
     if prod_changed and not test_changed:
-        return PRODUCTION, f"{runs} changed since the base; the test did not", lines
+        return Category.PRODUCTION, f"{runs} changed since the base; the test did not", lines
     if prod_changed:
-        return "both", f"both the test and {runs} changed since the base", lines
-    return "neither", f"neither the test nor {runs} changed since the base", lines
+        return None, f"both the test and {runs} changed since the base", lines
+    return None, f"neither the test nor {runs} changed since the base", lines

@@ -13,12 +13,8 @@ from tasks.layout import Layout
 from tasks.results import TestRecord
 from tasks.triage.facts import (
     ASSERTION_TYPES,
-    ENVIRONMENT,
-    FLAKY,
-    HIGH,
-    MEDIUM,
-    PRODUCTION,
-    TEST,
+    Category,
+    Confidence,
     Facts,
     Probe,
     Verdict,
@@ -116,7 +112,9 @@ def flaky_rule(
             f"quarantined until {quarantined['expires']} by {quarantined['owner']}: "
             f"{quarantined['reason']}"
         )
-    return make_verdict(record, facts, FLAKY, HIGH, f"flaky ({kind})", [*evidence, where], fix)
+    return make_verdict(
+        record, facts, Category.FLAKY, Confidence.HIGH, f"flaky ({kind})", [*evidence, where], fix
+    )
 
 
 def environment_rule(
@@ -137,8 +135,8 @@ def environment_rule(
         return make_verdict(
             record,
             facts,
-            ENVIRONMENT,
-            HIGH,
+            Category.ENVIRONMENT,
+            Confidence.HIGH,
             f"{short(env_type)}: the environment, not the code",
             [
                 f"{short(env_type)} is raised when a service, network or permission "
@@ -157,8 +155,8 @@ def environment_rule(
         return make_verdict(
             record,
             facts,
-            ENVIRONMENT,
-            HIGH,
+            Category.ENVIRONMENT,
+            Confidence.HIGH,
             f"environment variable {var} is not set",
             [f"KeyError {facts.message} was raised by os.environ", where],
             f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
@@ -170,8 +168,8 @@ def environment_rule(
             return make_verdict(
                 record,
                 facts,
-                ENVIRONMENT,
-                HIGH,
+                Category.ENVIRONMENT,
+                Confidence.HIGH,
                 f"third-party module {missing} is not installed",
                 [
                     f"No module named {missing!r}: it is not part of the project "
@@ -190,8 +188,8 @@ def environment_rule(
         return make_verdict(
             record,
             facts,
-            ENVIRONMENT,
-            MEDIUM,
+            Category.ENVIRONMENT,
+            Confidence.MEDIUM,
             "the error message reads like the environment",
             [f"{short(facts.exc_type)}: {first_line(facts.messages)}", where],
             "check the service, network, permission or disk the message names",
@@ -213,8 +211,8 @@ def _missing_outside(record: TestRecord, facts: Facts, layout: Layout) -> Verdic
         return make_verdict(
             record,
             facts,
-            ENVIRONMENT,
-            HIGH,
+            Category.ENVIRONMENT,
+            Confidence.HIGH,
             f"the command {name} is not installed",
             [f"starting {name!r} failed: no such file on PATH"],
             f"install {name} in the test environment, or skip the test where it is missing",
@@ -225,8 +223,8 @@ def _missing_outside(record: TestRecord, facts: Facts, layout: Layout) -> Verdic
     return make_verdict(
         record,
         facts,
-        ENVIRONMENT,
-        MEDIUM,
+        Category.ENVIRONMENT,
+        Confidence.MEDIUM,
         f"{name} does not exist on this machine",
         [f"FileNotFoundError for {name}, which is outside the project"],
         f"create {name} in the test environment, or point the test at a file of its own",
@@ -246,8 +244,8 @@ def _environment_assert(record: TestRecord, facts: Facts) -> Verdict | None:
     return make_verdict(
         record,
         facts,
-        ENVIRONMENT,
-        MEDIUM,
+        Category.ENVIRONMENT,
+        Confidence.MEDIUM,
         f"the failing assertion reads environment variable {var}",
         [f"the assertion that failed reads the environment: {failing[-1]}"],
         f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
@@ -276,8 +274,8 @@ def test_signature_rule(
         return make_verdict(
             record,
             facts,
-            TEST,
-            HIGH,
+            Category.TEST,
+            Confidence.HIGH,
             f"fixture {missing[1]!r} does not exist",
             [f"pytest found no fixture named {missing[1]!r} for this test"],
             fix,
@@ -296,8 +294,8 @@ def test_signature_rule(
         return make_verdict(
             record,
             facts,
-            TEST,
-            HIGH,
+            Category.TEST,
+            Confidence.HIGH,
             f"mock target {target} does not exist",
             [f"the test patches {mock[1]}.{mock[2]}, which {mock[1]} does not define"],
             fix,
@@ -307,12 +305,12 @@ def test_signature_rule(
         return _import_name(record, facts, layout, probe, imported)
     if facts.exc_type in ("builtins.SyntaxError", "builtins.IndentationError"):
         path = str(facts.frames[-1]["path"]) if facts.frames else ""
-        side = TEST if layout.is_test_code(path) else PRODUCTION
+        side = Category.TEST if layout.is_test_code(path) else Category.PRODUCTION
         return make_verdict(
             record,
             facts,
             side,
-            HIGH,
+            Confidence.HIGH,
             f"{side} code does not parse",
             [f"{short(facts.exc_type)} in {layout.rel(path)}"],
             f"fix the syntax at {facts.site}",
@@ -333,8 +331,8 @@ def _import_name(
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            MEDIUM,
+            Category.PRODUCTION,
+            Confidence.MEDIUM,
             f"{module}.{name} was removed",
             [f"{module} no longer defines {name}, but its git history shows it did"],
             f"restore {name} in {module} or update its callers{suggestion}",
@@ -345,8 +343,8 @@ def _import_name(
         return make_verdict(
             record,
             facts,
-            PRODUCTION,
-            HIGH,
+            Category.PRODUCTION,
+            Confidence.HIGH,
             f"production code imports {module}.{name}, which does not exist",
             [
                 f"the import at {where}, in production code, names {name}, which {module} "
@@ -360,8 +358,8 @@ def _import_name(
     return make_verdict(
         record,
         facts,
-        TEST,
-        HIGH if had is False else MEDIUM,
+        Category.TEST,
+        Confidence.HIGH if had is False else Confidence.MEDIUM,
         f"imports {module}.{name}, a name the project never had",
         evidence,
         f"import a name {module} defines{suggestion}",

@@ -17,7 +17,7 @@ from tasks.console import Console
 from tasks.impact import lines_by_test
 from tasks.layout import project_layout
 from tasks.pytest_runner import repro_command
-from tasks.triage.facts import CATEGORIES
+from tasks.triage.facts import Category
 from tasks.triage.probe import GitProbe
 from tasks.triage.report import group, headline, render_failures
 from tasks.triage.rules import classify
@@ -60,7 +60,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
             )
         verdicts.append(verdict)
     groups = group(verdicts)
-    by_category = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
+    by_category = {c.value: sum(v.category == c for v in verdicts) for c in Category}
     data: TriageArtifact = {
         "base_run_id": run["run_id"],
         "base": base,
