@@ -104,8 +104,9 @@ class Facts:
     site: str
 
     @property
-    def types(self) -> set[str]:
-        return {self.exc_type} | ({str(self.cause.get("type"))} if self.cause else set())
+    def types(self) -> tuple[str, ...]:
+        """The exception's type, then its cause's."""
+        return (self.exc_type, *([str(self.cause.get("type"))] if self.cause else []))
 
     @property
     def messages(self) -> str:
@@ -128,38 +129,3 @@ def gather_facts(record: TestRecord, layout: Layout) -> Facts:
     exc_type = str(exc.get("type") or ("collect error" if record.when == "collect" else "unknown"))
     message = str(exc.get("message") or record.message or "")
     return Facts(exc_type, message, frames, exc.get("cause"), project_frame, site)
-
-
-def make_verdict(
-    record: TestRecord,
-    facts: Facts,
-    category: Category,
-    confidence: Confidence,
-    reason: str,
-    evidence: list[str],
-    fix: str,
-    cause: str = "",
-) -> Verdict:
-    return Verdict(
-        nodeid=record.nodeid,
-        category=category,
-        confidence=confidence,
-        reason=reason,
-        evidence=tuple(evidence),
-        fix=fix,
-        exception=short(facts.exc_type),
-        message=first_line(facts.message),
-        site=facts.site,
-        cause=cause,
-    )
-
-
-def where_raised(facts: Facts, layout: Layout) -> tuple[str, Category | None]:
-    """A sentence on where it was raised, and whose code raised it (None: not the project's)."""
-    frame = facts.project_frame
-    if frame is None:
-        return "it was raised outside the project's own code", None
-    side = Category.TEST if layout.is_test_code(str(frame["path"])) else Category.PRODUCTION
-    where = f"{layout.rel(str(frame['path']))}:{frame['lineno']}"
-    fn = f" in {frame['function']}()" if frame.get("function") else ""
-    return f"{short(facts.exc_type)} was raised at {where}{fn}, which is {side} code", side
