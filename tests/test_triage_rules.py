@@ -208,6 +208,7 @@ def test_rule_order() -> None:
         "missing_import_name",
         "syntax_error",
         # by location and change
+        "changed_test_calls_unchanged_code",
         "crash_in_production",
         "rejected_after_change",
         "rejected_input",
@@ -860,6 +861,55 @@ ASSERT_WHERE = "AssertionError was raised at tests/test_shop.py:5 in test_it(), 
 TEST_WHERE = "TypeError was raised at tests/test_shop.py:5 in test_it(), which is test code"
 
 
+CALLED_WRONGLY = (
+    "ZeroDivisionError comes from production code that did not change since the base, called "
+    "by a test that did: the test calls it in a way it does not support"
+)
+
+
+@pytest.mark.parametrize(
+    ("rec", "probe", "expected", "fix"),
+    [
+        # a new or changed test, production lines it runs unchanged: the test calls them wrongly
+        (
+            ZERO,
+            {**CRASH, **TEST_ONLY},
+            (TEST, MEDIUM, CALLED_WRONGLY),
+            "give test_it input the code at shop/pricing.py:6 accepts, or expect "
+            "ZeroDivisionError; if the code should handle this input, fix it there",
+        ),
+        (ZERO, {**CRASH, **TEST_ONLY}, (TEST, MEDIUM, TEST_ONLY_SAID), "give test_it"),
+        (ZERO, {**CRASH, **TEST_ONLY}, (TEST, MEDIUM, ZERO_WHERE), "give test_it"),
+        # ... and it refuses that call on purpose: high confidence
+        (
+            REJECTED,
+            {**RAISE, **TEST_ONLY},
+            (TEST, HIGH, ON_PURPOSE),
+            "give test_it input the code at shop/rates.py:3 accepts, or expect ValueError",
+        ),
+        # the production code changed too, alone, or nothing says
+        (ZERO, {**CRASH, **BOTH}, None, ""),
+        (ZERO, {**CRASH, **PRODUCTION_ONLY}, None, ""),
+        (ZERO, {**CRASH, **NEITHER}, None, ""),
+        (ZERO, {**CRASH, **NEWEST_TEST}, None, ""),
+        (ZERO, {**CRASH, "test_change": True}, None, ""),  # no per-test coverage
+        # not raised in production code: an error or an assertion in the changed test
+        (WRONG_CALL, TEST_ONLY, None, ""),
+        (ASSERTED, TEST_ONLY, None, ""),
+        (record("builtins.AssertionError", "", [IN_TEST, IN_PRODUCTION]), TEST_ONLY, None, ""),
+    ],
+)
+def test_changed_test_calls_unchanged_code(
+    rec: Record, probe: Answers, expected: Expected, fix: str
+) -> None:
+    verdict = judge(location.changed_test_calls_unchanged_code, rec, probe)
+    check(verdict, expected)
+    if verdict is not None:
+        assert verdict.fix.startswith(fix)
+        assert verdict.reason.startswith("the changed test calls unchanged production code wrongly")
+        assert verdict.cause == ""
+
+
 @pytest.mark.parametrize(
     ("rec", "probe", "expected", "cause"),
     [
@@ -872,7 +922,6 @@ TEST_WHERE = "TypeError was raised at tests/test_shop.py:5 in test_it(), which i
             "shop/pricing.py:6",
         ),
         (ZERO, {**CRASH, **BOTH}, (PRODUCTION, HIGH, BOTH_SAID), ""),
-        (ZERO, {**CRASH, **TEST_ONLY}, (PRODUCTION, HIGH, TEST_ONLY_SAID), ""),
         # a deliberate raise in code that changed under an unchanged test
         (
             REJECTED,
@@ -884,6 +933,8 @@ TEST_WHERE = "TypeError was raised at tests/test_shop.py:5 in test_it(), which i
         (REJECTED, RAISE, None, ""),
         (REJECTED, {**RAISE, **TEST_ONLY}, None, ""),
         (REJECTED, {**RAISE, **NEWEST_PRODUCTION}, None, ""),
+        # the test changed and the code it runs did not: changed_test_calls_unchanged_code
+        (ZERO, {**CRASH, **TEST_ONLY}, None, ""),
         # not raised in production code
         (WRONG_CALL, PRODUCTION_ONLY, None, ""),
         (record("builtins.AssertionError", "", [IN_TEST, IN_PRODUCTION]), CRASH, None, ""),
@@ -928,14 +979,14 @@ def test_rejected_after_change(rec: Record, probe: Answers, expected: Expected) 
         (REJECTED, RAISE, (TEST, LOW, ON_PURPOSE)),
         (REJECTED, {**RAISE, **NEITHER}, (TEST, LOW, NEITHER_SAID)),
         (REJECTED, {**RAISE, **NEWEST_TEST}, (TEST, MEDIUM, NEWEST_TEST_SAID)),
-        (REJECTED, {**RAISE, **TEST_ONLY}, (TEST, MEDIUM, TEST_ONLY_SAID)),
         (
             record("builtins.ValueError", "", [IN_TEST, RATE_FRAME]),
             {"source": "raise"},
             (TEST, LOW, "the code raises it on purpose at shop/rates.py:3: `raise`"),
         ),
-        # ... unless the code changed under it
+        # ... unless the code changed under it; the test alone changed: the rule before decides
         (REJECTED, {**RAISE, **PRODUCTION_ONLY}, None),
+        (REJECTED, {**RAISE, **TEST_ONLY}, None),
         (REJECTED, {**RAISE, **NEWEST_PRODUCTION}, None),
         # not deliberate, or not in production code
         (REJECTED, {"source": "raise_for_status(rate)"}, None),
@@ -1207,6 +1258,18 @@ ORDER_FLAKY = {"kind": "random", "outcomes": ["failed", "passed"]}
             CRASH,
             None,
             (PRODUCTION, HIGH, "FileNotFoundError raised inside production code"),
+        ),
+        # the change evidence beats the raise site: a changed test, unchanged code that raised
+        (
+            ZERO,
+            {**CRASH, **TEST_ONLY},
+            None,
+            (
+                TEST,
+                MEDIUM,
+                "the changed test calls unchanged production code wrongly "
+                "(ZeroDivisionError: division by zero)",
+            ),
         ),
         # a deliberate raise in code that changed is the change's
         (

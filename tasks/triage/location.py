@@ -14,9 +14,34 @@ PRODUCTION, TEST = Category.PRODUCTION, Category.TEST
 # --- an exception raised in production code ------------------------------------------------
 
 
+def changed_test_calls_unchanged_code(case: Case) -> Verdict | None:
+    """The test changed this phase and the production lines it runs did not: what those lines
+    raise, they raised before the phase for such a call too, so the test calls them wrongly.
+    (Before the raise site, which alone would blame the code.)"""
+    if not case.raised_in(PRODUCTION) or case.decided != TEST:
+        return None
+    exc, site = short(case.facts.exc_type), case.facts.site
+    deliberate = case.raise_statement is not None
+    evidence = [
+        *case.evidence,
+        f"{exc} comes from production code that did not change since the base, called by a test "
+        "that did: the test calls it in a way it does not support",
+        *(_on_purpose(case) if deliberate else []),
+    ]
+    return case.verdict(
+        TEST,
+        Confidence.HIGH if deliberate else Confidence.MEDIUM,
+        f"the changed test calls unchanged production code wrongly ({exc}: "
+        f"{first_line(case.facts.message)})",
+        evidence,
+        f"give {_test_name(case)} input the code at {site} accepts, or expect {exc}"
+        + ("" if deliberate else "; if the code should handle this input, fix it there"),
+    )
+
+
 def crash_in_production(case: Case) -> Verdict | None:
     """Production code crashed (no `raise` of its own), or raised after it changed."""
-    if not case.raised_in(PRODUCTION):
+    if not case.raised_in(PRODUCTION) or case.decided == TEST:
         return None
     if case.raise_statement is not None and case.decided != PRODUCTION:
         return None
@@ -62,17 +87,21 @@ def rejected_input(case: Case) -> Verdict | None:
     """Production code rejects what the test passes on purpose (a `raise`): the caller's."""
     if not case.raised_in(PRODUCTION) or case.raise_statement is None:
         return None
-    if _production_changed_under_it(case):
+    if case.decided == TEST or _production_changed_under_it(case):
         return None
     newest = case.newest
     exc, message = short(case.facts.exc_type), first_line(case.facts.message)
     return case.verdict(
         TEST,
-        Confidence.MEDIUM if case.decided == TEST or newest is not None else Confidence.LOW,
+        Confidence.MEDIUM if newest is not None else Confidence.LOW,
         f"production code rejects what the test passes ({exc}: {message})",
         [*case.evidence, *_on_purpose(case), *([newest[1]] if newest else [])],
-        f"give {case.record.nodeid.split('::')[-1]} input the code accepts, or expect {exc}",
+        f"give {_test_name(case)} input the code accepts, or expect {exc}",
     )
+
+
+def _test_name(case: Case) -> str:
+    return case.record.nodeid.split("::")[-1]
 
 
 # --- an exception raised in the test's own code --------------------------------------------
@@ -248,6 +277,7 @@ def _changed_line(case: Case) -> str:
 
 # The order matters only where two rules apply; `undecided` is what is left.
 LOCATION_RULES: tuple[Rule, ...] = (
+    changed_test_calls_unchanged_code,
     crash_in_production,
     rejected_after_change,
     rejected_input,
