@@ -13,7 +13,7 @@ import pytest
 
 from tasks.layout import Layout
 from tasks.results import TestRecord as Record  # "Test*" would be collected
-from tasks.triage import environment, location, signatures
+from tasks.triage import commands, environment, location, signatures
 from tasks.triage.case import Case, Rule
 from tasks.triage.facts import Category, Confidence, Verdict
 from tasks.triage.rules import RULES, classify
@@ -198,6 +198,7 @@ def test_rule_order() -> None:
         "missing_env_var",
         "module_not_installed",
         "command_not_installed",
+        "foreign_command_failed",
         "file_outside_project",
         "env_read_in_assert",
         "port_in_use",
@@ -520,7 +521,100 @@ def no_such_file(name: str, frames: Sequence[Mapping[str, Any]] = (IN_TEST,)) ->
     ],
 )
 def test_command_not_installed(rec: Record, expected: Expected) -> None:
-    check(judge(environment.command_not_installed, rec), expected)
+    check(judge(commands.command_not_installed, rec), expected)
+
+
+def command_failed(cmd: str, status: str = "returned non-zero exit status 2") -> Record:
+    """subprocess.run(cmd, check=True) from the test, as str(CalledProcessError) words it."""
+    return record(
+        "subprocess.CalledProcessError", f"Command '{cmd}' {status}.", [IN_TEST, IN_SUBPROCESS]
+    )
+
+
+PSQL = "['psql', '-h', 'db', '-c', 'select 1']"
+
+
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        # a database client, a system tool: given as a list, a string or a path
+        (
+            command_failed(PSQL),
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "psql is not one of the project's commands, and it ended with exit status 2: "
+                "psql -h db -c select 1",
+            ),
+        ),
+        (
+            command_failed("pg_isready -h db -t 'a b'"),
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "pg_isready is not one of the project's commands, and it "
+                "ended with exit status 2: pg_isready -h db -t a b",
+            ),
+        ),
+        (
+            command_failed(
+                "[PosixPath('/usr/bin/redis-cli'), 'ping']", "returned non-zero exit status 1"
+            ),
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "redis-cli is not one of the project's commands, and it "
+                "ended with exit status 1: /usr/bin/redis-cli ping",
+            ),
+        ),
+        (
+            command_failed("['mysql', '-e', 'select 1']", "died with <Signals.SIGKILL: 9>"),
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "mysql is not one of the project's commands, and it ended "
+                "with signal SIGKILL: mysql -e select 1",
+            ),
+        ),
+        # run by production code, which wraps the error: the cause tells
+        (
+            record(
+                "shop.errors.BackupError",
+                "backup failed",
+                [IN_TEST, IN_PRODUCTION],
+                cause={
+                    "type": "subprocess.CalledProcessError",
+                    "message": "Command '['pg_dump', 'shop']' returned non-zero exit status 1.",
+                },
+            ),
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "pg_dump is not one of the project's commands, and it ended with exit status 1: "
+                "pg_dump shop",
+            ),
+        ),
+        # the project's own commands: a script in it, its console script, code run by Python
+        (command_failed("['./scripts/migrate.sh']"), None),
+        (command_failed("['./migrate.sh', '--check']"), None),
+        (command_failed("['/proj/bin/check', '--all']"), None),
+        (command_failed("['shop', 'export']"), None),
+        (command_failed("['/usr/bin/python3.11', '-m', 'shop.cli']"), None),
+        (command_failed("['bash', '-c', 'exit 3']"), None),
+        (command_failed("sh -c 'exit 1'"), None),
+        # a command's message that is not CalledProcessError's, or another exception
+        (command_failed("['psql']", "failed"), None),
+        (
+            record("builtins.RuntimeError", f"Command '{PSQL}' returned non-zero exit status 2."),
+            None,
+        ),
+    ],
+)
+def test_foreign_command_failed(rec: Record, expected: Expected) -> None:
+    verdict = judge(commands.foreign_command_failed, rec)
+    check(verdict, expected)
+    if verdict is not None:
+        assert verdict.fix.startswith("check that what ")
 
 
 @pytest.mark.parametrize(
@@ -558,7 +652,7 @@ def test_command_not_installed(rec: Record, expected: Expected) -> None:
     ],
 )
 def test_file_outside_project(rec: Record, expected: Expected) -> None:
-    check(judge(environment.file_outside_project, rec), expected)
+    check(judge(commands.file_outside_project, rec), expected)
 
 
 @pytest.mark.parametrize(
@@ -1244,6 +1338,16 @@ ORDER_FLAKY = {"kind": "random", "outcomes": ["failed", "passed"]}
             TEST_ONLY,
             None,
             (ENVIRONMENT, MEDIUM, "the failing assertion reads environment variable SHOP_TOKEN"),
+        ),
+        (
+            command_failed(PSQL),
+            TEST_ONLY,
+            None,
+            (
+                ENVIRONMENT,
+                MEDIUM,
+                "the command psql, not the project's own, failed (exit status 2)",
+            ),
         ),
         # a signature beats where it was raised
         (

@@ -9,6 +9,11 @@ import re
 from pathlib import Path
 
 from tasks.triage.case import Case, Rule
+from tasks.triage.commands import (
+    command_not_installed,
+    file_outside_project,
+    foreign_command_failed,
+)
 from tasks.triage.facts import ASSERTION_TYPES, Category, Confidence, Verdict, first_line, short
 
 NETWORK_TYPES = frozenset(
@@ -51,7 +56,6 @@ ENV_MESSAGES = re.compile(
     r"cannot open shared object file|unable to open database file|connection reset by peer",
     re.IGNORECASE,
 )
-NO_SUCH_FILE = re.compile(r"\[Errno 2\] No such file or directory: '([^']+)'")
 ENV_READ = re.compile(r"os\.environ\b|os\.getenv\(|getenv\(")
 ENV_NAME = re.compile(r"""(?:environ(?:\.get)?[\[(]|getenv\()\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
@@ -155,49 +159,6 @@ def module_not_installed(case: Case) -> Verdict | None:
     )
 
 
-def _missing_name(case: Case) -> str | None:
-    """The name in a FileNotFoundError's "No such file or directory: '...'"."""
-    if case.facts.exc_type != "builtins.FileNotFoundError":
-        return None
-    match = NO_SUCH_FILE.search(case.facts.message)
-    return match[1] if match else None
-
-
-def command_not_installed(case: Case) -> Verdict | None:
-    """subprocess could not start a command by its bare name: it is not on PATH."""
-    name = _missing_name(case)
-    if name is None or "/" in name or "\\" in name:
-        return None
-    if not any("subprocess" in str(f["path"]) for f in case.facts.frames):
-        return None
-    return case.verdict(
-        Category.ENVIRONMENT,
-        Confidence.HIGH,
-        f"the command {name} is not installed",
-        [f"starting {name!r} failed: no such file on PATH"],
-        f"install {name} in the test environment, or skip the test where it is missing",
-    )
-
-
-def file_outside_project(case: Case) -> Verdict | None:
-    """A missing file outside the project: the machine lacks it. (A missing file inside the
-    project is the project's to have: the rules by location decide.)"""
-    name = _missing_name(case)
-    if name is None or ("/" not in name and "\\" not in name):
-        return None
-    layout = case.layout
-    path = Path(name) if Path(name).is_absolute() else layout.project / name
-    if layout.in_project(str(path.resolve())):
-        return None
-    return case.verdict(
-        Category.ENVIRONMENT,
-        Confidence.MEDIUM,
-        f"{name} does not exist on this machine",
-        [f"FileNotFoundError for {name}, which is outside the project"],
-        f"create {name} in the test environment, or point the test at a file of its own",
-    )
-
-
 def env_read_in_assert(case: Case) -> Verdict | None:
     """An assertion that failed on a value read from the environment."""
     if case.facts.exc_type not in ASSERTION_TYPES:
@@ -239,6 +200,7 @@ ENVIRONMENT_RULES: tuple[Rule, ...] = (
     missing_env_var,
     module_not_installed,
     command_not_installed,
+    foreign_command_failed,
     file_outside_project,
     env_read_in_assert,
     port_in_use,
