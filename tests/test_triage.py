@@ -208,7 +208,8 @@ PHASE = {
 EXPECTED = {
     "tests/test_vat.py::test_with_vat": "production",
     "tests/test_new.py::test_total_expectation_wrong": "test",
-    "tests/test_new.py::test_average_of_nothing": "production",
+    # a new test, unchanged code that raises: the test calls it wrongly (issue 9)
+    "tests/test_new.py::test_average_of_nothing": "test",
     "tests/test_new.py::test_fixture_typo": "test",
     "tests/test_new.py::test_patches_a_missing_name": "test",
     "tests/test_new.py::test_needs_a_token": "environment",
@@ -303,7 +304,7 @@ def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
     text = (triaged["project"] / "reports/phasegate/failures.txt").read_text()
     assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
     assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
-    assert triaged["by_category"] == {"test": 6, "production": 4, "flaky": 1, "environment": 6}
+    assert triaged["by_category"] == {"test": 7, "production": 3, "flaky": 1, "environment": 6}
 
 
 # --- without a base: git blame decides which changed last -----------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,9 +13,23 @@ from typing import Any, Protocol
 from tasks.layout import Layout
 from tasks.results import TestRecord
 
-TEST, PRODUCTION, FLAKY, ENVIRONMENT = "test", "production", "flaky", "environment"
-CATEGORIES = (TEST, PRODUCTION, FLAKY, ENVIRONMENT)
-HIGH, MEDIUM, LOW = "high", "medium", "low"
+
+class Category(enum.StrEnum):
+    """Whose failure it is; the value is what triage.json says."""
+
+    TEST = "test"
+    PRODUCTION = "production"
+    FLAKY = "flaky"
+    ENVIRONMENT = "environment"
+
+
+class Confidence(enum.StrEnum):
+    """How firmly the evidence decides the category."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
 
 ASSERTION_TYPES = frozenset({"builtins.AssertionError", "_pytest.outcomes.Failed"})
 
@@ -32,7 +47,7 @@ class Probe(Protocol):
 
     def runs_production(self, nodeid: str) -> list[str] | None: ...
 
-    def newest_change(self, record: TestRecord) -> tuple[str, str, str] | None: ...
+    def newest_change(self, record: TestRecord) -> tuple[Category, str, str] | None: ...
 
     def source_line(self, path: str, lineno: int) -> str: ...
 
@@ -42,8 +57,8 @@ class Verdict:
     """A failure's category with the evidence that decided it."""
 
     nodeid: str
-    category: str
-    confidence: str
+    category: Category
+    confidence: Confidence
     reason: str
     evidence: tuple[str, ...]
     fix: str
@@ -89,8 +104,9 @@ class Facts:
     site: str
 
     @property
-    def types(self) -> set[str]:
-        return {self.exc_type} | ({str(self.cause.get("type"))} if self.cause else set())
+    def types(self) -> tuple[str, ...]:
+        """The exception's type, then its cause's."""
+        return (self.exc_type, *([str(self.cause.get("type"))] if self.cause else []))
 
     @property
     def messages(self) -> str:
@@ -113,38 +129,3 @@ def gather_facts(record: TestRecord, layout: Layout) -> Facts:
     exc_type = str(exc.get("type") or ("collect error" if record.when == "collect" else "unknown"))
     message = str(exc.get("message") or record.message or "")
     return Facts(exc_type, message, frames, exc.get("cause"), project_frame, site)
-
-
-def make_verdict(
-    record: TestRecord,
-    facts: Facts,
-    category: str,
-    confidence: str,
-    reason: str,
-    evidence: list[str],
-    fix: str,
-    cause: str = "",
-) -> Verdict:
-    return Verdict(
-        nodeid=record.nodeid,
-        category=category,
-        confidence=confidence,
-        reason=reason,
-        evidence=tuple(evidence),
-        fix=fix,
-        exception=short(facts.exc_type),
-        message=first_line(facts.message),
-        site=facts.site,
-        cause=cause,
-    )
-
-
-def where_raised(facts: Facts, layout: Layout) -> tuple[str, str | None]:
-    """A sentence on where it was raised, and "test"/"production"/None for whose code."""
-    frame = facts.project_frame
-    if frame is None:
-        return "it was raised outside the project's own code", None
-    side = TEST if layout.is_test_code(str(frame["path"])) else PRODUCTION
-    where = f"{layout.rel(str(frame['path']))}:{frame['lineno']}"
-    fn = f" in {frame['function']}()" if frame.get("function") else ""
-    return f"{short(facts.exc_type)} was raised at {where}{fn}, which is {side} code", side

@@ -1,89 +1,26 @@
-"""Triage rules that recognise a failure by what was raised: flaky tests (from the runs and
-reruns), the environment (network, timeouts, permissions, missing variables, modules, commands
-and files) and test-side mistakes (missing fixtures, mock targets and imported names)."""
+"""Triage rules that recognise a failure by what it shows: a flaky test (from the runs and
+reruns), and the test's own mistakes pytest and Python name outright (a missing fixture, mock
+target or imported name, code that does not parse). `SIGNATURE_RULES` tries the latter in
+order."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-from tasks.layout import Layout
-from tasks.results import TestRecord
-from tasks.triage.facts import (
-    ASSERTION_TYPES,
-    ENVIRONMENT,
-    FLAKY,
-    HIGH,
-    MEDIUM,
-    PRODUCTION,
-    TEST,
-    Facts,
-    Probe,
-    Verdict,
-    closest,
-    first_line,
-    make_verdict,
-    short,
-)
+from tasks.triage.case import Case, Rule
+from tasks.triage.facts import Category, Confidence, Verdict, closest, short
 
-ENV_TYPES = frozenset(
-    {
-        "builtins.ConnectionRefusedError",
-        "builtins.ConnectionResetError",
-        "builtins.ConnectionAbortedError",
-        "builtins.ConnectionError",
-        "builtins.TimeoutError",
-        "builtins.PermissionError",
-        "socket.gaierror",
-        "socket.herror",
-        "socket.timeout",
-        "urllib.error.URLError",
-        "http.client.RemoteDisconnected",
-        "requests.exceptions.ConnectionError",
-        "requests.exceptions.ConnectTimeout",
-        "requests.exceptions.ReadTimeout",
-        "requests.exceptions.Timeout",
-        "httpx.ConnectError",
-        "httpx.ConnectTimeout",
-        "httpx.ReadTimeout",
-        "aiohttp.client_exceptions.ClientConnectorError",
-        "redis.exceptions.ConnectionError",
-        "psycopg2.OperationalError",
-        "sqlalchemy.exc.OperationalError",
-        "pymongo.errors.ServerSelectionTimeoutError",
-        "subprocess.TimeoutExpired",
-    }
-)
-ENV_MESSAGES = re.compile(
-    r"connection refused|name or service not known|temporary failure in name resolution|"
-    r"nodename nor servname|network is unreachable|no route to host|timed out|"
-    r"permission denied|no space left on device|read-only file system|"
-    r"could not connect to server|failed to establish a new connection|"
-    r"address already in use|too many open files|certificate verify failed|"
-    r"cannot open shared object file|unable to open database file|connection reset by peer",
-    re.IGNORECASE,
-)
 FIXTURE_MISSING = re.compile(r"fixture '([^']+)' not found")
 AVAILABLE_FIXTURES = re.compile(
     r"available fixtures: (.*?)(?:\n\s*use 'pytest --fixtures|$)", re.DOTALL
 )
 MOCK_MISSING = re.compile(r"<module '([\w.]+)'.*?> does not have the attribute '(\w+)'")
-NO_SUCH_FILE = re.compile(r"\[Errno 2\] No such file or directory: '([^']+)'")
-ENV_READ = re.compile(r"os\.environ\b|os\.getenv\(|getenv\(")
-ENV_NAME = re.compile(r"""(?:environ(?:\.get)?[\[(]|getenv\()\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'(?: \(([^)]+)\))?")
 
 
-def flaky_rule(
-    record: TestRecord,
-    facts: Facts,
-    layout: Layout,
-    probe: Probe,
-    flaky: Mapping[str, Any] | None,
-    where: str,
-) -> Verdict | None:
+def flaky_rule(case: Case) -> Verdict | None:
+    """The stability runs saw it both pass and fail."""
+    flaky = case.flaky
     if not flaky:
         return None
     kind = str(flaky.get("kind") or "mixed outcomes")
@@ -116,237 +53,80 @@ def flaky_rule(
             f"quarantined until {quarantined['expires']} by {quarantined['owner']}: "
             f"{quarantined['reason']}"
         )
-    return make_verdict(record, facts, FLAKY, HIGH, f"flaky ({kind})", [*evidence, where], fix)
+    evidence.append(case.where)
+    return case.verdict(Category.FLAKY, Confidence.HIGH, f"flaky ({kind})", evidence, fix)
 
 
-def environment_rule(
-    record: TestRecord,
-    facts: Facts,
-    layout: Layout,
-    probe: Probe,
-    flaky: Mapping[str, Any] | None,
-    where: str,
-) -> Verdict | None:
-    env_type = next((t for t in facts.types if t in ENV_TYPES), None)
-    if env_type is not None:
-        fix = (
-            "start or reach the service the test needs, or mock the call in the test"
-            if "ermission" not in env_type
-            else "fix the permissions of the file it touches"
-        )
-        return make_verdict(
-            record,
-            facts,
-            ENVIRONMENT,
-            HIGH,
-            f"{short(env_type)}: the environment, not the code",
-            [
-                f"{short(env_type)} is raised when a service, network or permission "
-                f"is missing: {first_line(facts.messages)}",
-                where,
-            ],
-            fix,
-        )
-    frames = facts.frames
-    if (
-        facts.exc_type == "builtins.KeyError"
-        and frames
-        and Path(str(frames[-1]["path"])).name in ("os.py", "<frozen os>")
-    ):
-        var = facts.message.strip("'\"")
-        return make_verdict(
-            record,
-            facts,
-            ENVIRONMENT,
-            HIGH,
-            f"environment variable {var} is not set",
-            [f"KeyError {facts.message} was raised by os.environ", where],
-            f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
-        )
-    if facts.exc_type == "builtins.ModuleNotFoundError":
-        exc = record.exception or {}
-        missing = str(exc.get("name") or "").split(".")[0]
-        if missing and missing not in layout.top_modules:
-            return make_verdict(
-                record,
-                facts,
-                ENVIRONMENT,
-                HIGH,
-                f"third-party module {missing} is not installed",
-                [
-                    f"No module named {missing!r}: it is not part of the project "
-                    f"(its own modules are {', '.join(sorted(layout.top_modules))})"
-                ],
-                f"install {missing} in the test environment (add it to the test "
-                f"dependencies or to `install` in [tool.phasegate])",
-            )
-    missing_file = _missing_outside(record, facts, layout)
-    if missing_file is not None:
-        return missing_file
-    env_assert = _environment_assert(record, facts)
-    if env_assert is not None:
-        return env_assert
-    if ENV_MESSAGES.search(facts.messages) and facts.exc_type not in ASSERTION_TYPES:
-        return make_verdict(
-            record,
-            facts,
-            ENVIRONMENT,
-            MEDIUM,
-            "the error message reads like the environment",
-            [f"{short(facts.exc_type)}: {first_line(facts.messages)}", where],
-            "check the service, network, permission or disk the message names",
-        )
-    return None
-
-
-def _missing_outside(record: TestRecord, facts: Facts, layout: Layout) -> Verdict | None:
-    """A missing command, or a missing file outside the project: the machine lacks it."""
-    if facts.exc_type != "builtins.FileNotFoundError":
-        return None
-    match = NO_SUCH_FILE.search(facts.message)
-    if match is None:
-        return None
-    name = match[1]
-    if "/" not in name and "\\" not in name:
-        if not any("subprocess" in str(f["path"]) for f in facts.frames):
-            return None
-        return make_verdict(
-            record,
-            facts,
-            ENVIRONMENT,
-            HIGH,
-            f"the command {name} is not installed",
-            [f"starting {name!r} failed: no such file on PATH"],
-            f"install {name} in the test environment, or skip the test where it is missing",
-        )
-    path = Path(name) if Path(name).is_absolute() else layout.project / name
-    if layout.in_project(str(path.resolve())):
-        return None  # a file the project should have: the rules by location decide
-    return make_verdict(
-        record,
-        facts,
-        ENVIRONMENT,
-        MEDIUM,
-        f"{name} does not exist on this machine",
-        [f"FileNotFoundError for {name}, which is outside the project"],
-        f"create {name} in the test environment, or point the test at a file of its own",
-    )
-
-
-def _environment_assert(record: TestRecord, facts: Facts) -> Verdict | None:
-    """An assertion that failed on a value read from the environment."""
-    if facts.exc_type not in ASSERTION_TYPES:
-        return None
-    failing = [line[1:].strip() for line in record.longrepr.splitlines() if line.startswith(">")]
-    text = "\n".join(failing)
-    if not failing or not ENV_READ.search(text):
-        return None
-    name = ENV_NAME.search(text)
-    var = name[1] if name else "the variable it reads"
-    return make_verdict(
-        record,
-        facts,
-        ENVIRONMENT,
-        MEDIUM,
-        f"the failing assertion reads environment variable {var}",
-        [f"the assertion that failed reads the environment: {failing[-1]}"],
-        f"set {var} in the test environment (CI settings or monkeypatch.setenv)",
-    )
-
-
-def test_signature_rule(
-    record: TestRecord,
-    facts: Facts,
-    layout: Layout,
-    probe: Probe,
-    flaky: Mapping[str, Any] | None,
-    where: str,
-) -> Verdict | None:
-    text = record.longrepr + "\n" + facts.message
+def fixture_missing(case: Case) -> Verdict | None:
+    text = case.record.longrepr + "\n" + case.facts.message
     missing = FIXTURE_MISSING.search(text)
-    if missing:
-        listed = AVAILABLE_FIXTURES.search(text)
-        available = [n.strip() for n in listed[1].split(",")] if listed else []
-        close = closest(missing[1], available)
-        fix = (
-            f"use an existing fixture: {', '.join(close)}"
-            if close
-            else f"define a fixture named {missing[1]} (in the test module or a conftest.py)"
-        )
-        return make_verdict(
-            record,
-            facts,
-            TEST,
-            HIGH,
-            f"fixture {missing[1]!r} does not exist",
-            [f"pytest found no fixture named {missing[1]!r} for this test"],
-            fix,
-        )
-    mock = MOCK_MISSING.search(facts.message)
-    if mock and facts.exc_type == "builtins.AttributeError":
-        module_file = layout.module_file(mock[1])
-        names = probe.names_in(module_file) if module_file else []
-        close = closest(mock[2], names)
-        fix = (
-            f"patch an existing name: {', '.join(f'{mock[1]}.{n}' for n in close)}"
-            if close
-            else f"patch a name that {mock[1]} defines"
-        )
-        target = f"{mock[1]}.{mock[2]}"
-        return make_verdict(
-            record,
-            facts,
-            TEST,
-            HIGH,
-            f"mock target {target} does not exist",
-            [f"the test patches {mock[1]}.{mock[2]}, which {mock[1]} does not define"],
-            fix,
-        )
-    imported = CANNOT_IMPORT.search(facts.message)
-    if imported and facts.exc_type == "builtins.ImportError":
-        return _import_name(record, facts, layout, probe, imported)
-    if facts.exc_type in ("builtins.SyntaxError", "builtins.IndentationError"):
-        path = str(facts.frames[-1]["path"]) if facts.frames else ""
-        side = TEST if layout.is_test_code(path) else PRODUCTION
-        return make_verdict(
-            record,
-            facts,
-            side,
-            HIGH,
-            f"{side} code does not parse",
-            [f"{short(facts.exc_type)} in {layout.rel(path)}"],
-            f"fix the syntax at {facts.site}",
-        )
-    return None
+    if missing is None:
+        return None
+    listed = AVAILABLE_FIXTURES.search(text)
+    available = [n.strip() for n in listed[1].split(",")] if listed else []
+    close = closest(missing[1], available)
+    fix = (
+        f"use an existing fixture: {', '.join(close)}"
+        if close
+        else f"define a fixture named {missing[1]} (in the test module or a conftest.py)"
+    )
+    return case.verdict(
+        Category.TEST,
+        Confidence.HIGH,
+        f"fixture {missing[1]!r} does not exist",
+        [f"pytest found no fixture named {missing[1]!r} for this test"],
+        fix,
+    )
 
 
-def _import_name(
-    record: TestRecord, facts: Facts, layout: Layout, probe: Probe, imported: re.Match[str]
-) -> Verdict:
+def mock_target_missing(case: Case) -> Verdict | None:
+    """mock.patch of a name the module does not define."""
+    mock = MOCK_MISSING.search(case.facts.message)
+    if mock is None or case.facts.exc_type != "builtins.AttributeError":
+        return None
+    module, name = mock[1], mock[2]
+    module_file = case.layout.module_file(module)
+    close = closest(name, case.probe.names_in(module_file) if module_file else [])
+    fix = (
+        f"patch an existing name: {', '.join(f'{module}.{n}' for n in close)}"
+        if close
+        else f"patch a name that {module} defines"
+    )
+    return case.verdict(
+        Category.TEST,
+        Confidence.HIGH,
+        f"mock target {module}.{name} does not exist",
+        [f"the test patches {module}.{name}, which {module} does not define"],
+        fix,
+    )
+
+
+def missing_import_name(case: Case) -> Verdict | None:
+    """`from module import name` where module does not define name: removed from production
+    code (git history had it), imported wrongly by production code, or by the test."""
+    imported = CANNOT_IMPORT.search(case.facts.message)
+    if imported is None or case.facts.exc_type != "builtins.ImportError":
+        return None
+    layout, probe = case.layout, case.probe
     name, module = imported[1], imported[2]
     module_file = layout.module_file(module)
     had = probe.ever_had(module_file, name) if module_file else None
-    names = probe.names_in(module_file) if module_file else []
-    close = closest(name, names)
+    close = closest(name, probe.names_in(module_file) if module_file else [])
     suggestion = f"; did you mean {', '.join(close)}?" if close else ""
     if had:
-        return make_verdict(
-            record,
-            facts,
-            PRODUCTION,
-            MEDIUM,
+        return case.verdict(
+            Category.PRODUCTION,
+            Confidence.MEDIUM,
             f"{module}.{name} was removed",
             [f"{module} no longer defines {name}, but its git history shows it did"],
             f"restore {name} in {module} or update its callers{suggestion}",
         )
-    importer = facts.project_frame
+    importer = case.facts.project_frame
     if importer is not None and not layout.is_test_code(str(importer["path"])):
         where = f"{layout.rel(str(importer['path']))}:{importer['lineno']}"
-        return make_verdict(
-            record,
-            facts,
-            PRODUCTION,
-            HIGH,
+        return case.verdict(
+            Category.PRODUCTION,
+            Confidence.HIGH,
             f"production code imports {module}.{name}, which does not exist",
             [
                 f"the import at {where}, in production code, names {name}, which {module} "
@@ -355,14 +135,36 @@ def _import_name(
             f"fix the import at {where}{suggestion}",
         )
     evidence = [f"the test imports {name} from {module}, which does not define it"]
-    if had is False:
+    if had is False and module_file is not None:
         evidence.append(f"git history of {layout.rel(str(module_file))} never had {name!r}")
-    return make_verdict(
-        record,
-        facts,
-        TEST,
-        HIGH if had is False else MEDIUM,
+    return case.verdict(
+        Category.TEST,
+        Confidence.HIGH if had is False else Confidence.MEDIUM,
         f"imports {module}.{name}, a name the project never had",
         evidence,
         f"import a name {module} defines{suggestion}",
     )
+
+
+def syntax_error(case: Case) -> Verdict | None:
+    """Code that does not parse is the code of the side whose file it is."""
+    facts = case.facts
+    if facts.exc_type not in ("builtins.SyntaxError", "builtins.IndentationError"):
+        return None
+    path = str(facts.frames[-1]["path"]) if facts.frames else ""
+    side = Category.TEST if case.layout.is_test_code(path) else Category.PRODUCTION
+    return case.verdict(
+        side,
+        Confidence.HIGH,
+        f"{side} code does not parse",
+        [f"{short(facts.exc_type)} in {case.layout.rel(path)}"],
+        f"fix the syntax at {facts.site}",
+    )
+
+
+SIGNATURE_RULES: tuple[Rule, ...] = (
+    fixture_missing,
+    mock_target_missing,
+    missing_import_name,
+    syntax_error,
+)
