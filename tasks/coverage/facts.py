@@ -15,8 +15,8 @@ from tasks.artifacts.coverage import CoverageArtifact, DiffCoverage, FileRow
 from tasks.artifacts.history import HistoryEntry
 from tasks.artifacts.run import RunArtifact, node_ids
 from tasks.config import PhaseConfig
+from tasks.coverage.files import coverage_gaps, total_of
 from tasks.coverage.rules import (
-    coverage_gaps,
     diff_coverage,
     diff_gate,
     floor_gates,
@@ -26,7 +26,6 @@ from tasks.coverage.rules import (
     precision_of,
     set_floor_gate,
     target_gate,
-    total_of,
 )
 from tasks.gates import FAIL, Gate
 
@@ -51,7 +50,7 @@ class Gathered:
 
     run: RunArtifact
     report: Mapping[str, Any]  # coverage.py's own JSON report
-    rows: list[dict[str, Any]]  # tasks.coverage.rules.file_rows of the report, production only
+    rows: list[dict[str, Any]]  # tasks.coverage.files.file_rows of the report, production only
     measured_tests: list[str]  # test files the project's coverage config also measured
     history: list[HistoryEntry]
     previous: HistoryEntry | None

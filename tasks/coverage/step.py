@@ -21,7 +21,8 @@ from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.facts import Gathered, PhaseChanges, coverage_facts, measured
-from tasks.coverage.rules import file_rows, fmt_pct
+from tasks.coverage.files import file_rows
+from tasks.coverage.rules import fmt_pct
 from tasks.errors import ConfigError, MissingArtifactError, PhaseError
 from tasks.layout import project_layout
 from tasks.phase_changes import tests_created
