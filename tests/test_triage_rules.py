@@ -1439,3 +1439,31 @@ def test_verdict_json_keeps_plain_strings() -> None:
     assert (data["category"], data["confidence"]) == ("test", "medium")
     assert [str(c) for c in Category] == ["test", "production", "flaky", "environment"]
     assert [f"{c}" for c in Confidence] == ["high", "medium", "low"]
+
+
+def test_modules_failing_on_one_missing_module_are_one_root_cause() -> None:
+    # Fifteen test modules that cannot import the same uninstalled package are one cause,
+    # not fifteen: the group is the missing module, not each module's import line.
+    from tasks.triage.report import group
+
+    verdicts = [
+        dataclasses.replace(
+            classify(
+                dataclasses.replace(
+                    record(NO_MODULE, "No module named 'requests'", name="requests"),
+                    nodeid=f"tests/test_{i}.py",
+                    when="collect",
+                ),
+                LAYOUT,
+                FakeProbe(),
+            ),
+            site=f"tests/test_{i}.py:1",
+        )
+        for i in range(15)
+    ]
+    [only] = group(verdicts)
+    assert (only["count"], only["category"], only["site"]) == (
+        15,
+        "environment",
+        "module requests not installed",
+    )

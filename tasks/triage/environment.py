@@ -156,6 +156,8 @@ def module_not_installed(case: Case) -> Verdict | None:
         ],
         f"install {missing} in the test environment (add it to the test "
         f"dependencies or to `install` in [tool.phasegate])",
+        # Every module that fails to import it shares this one root cause.
+        cause=f"module {missing} not installed",
     )
 
 
