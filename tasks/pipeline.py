@@ -2,12 +2,14 @@
 
 `validate` runs every step, then gathers all gates into gates.json and one terminal table.
 A step run on its own fails (exit 1) on its own gates; inside a chain it only records them,
-so the summary is always written and `validate` decides.
+so the summary is always written and `validate` decides. `project_session` holds the
+project's lock around them: one run per project at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,6 +22,7 @@ from tasks.console import Console
 from tasks.coverage.step import coverage_step
 from tasks.errors import ExitCode
 from tasks.gates import Gate, any_failed, gates_table
+from tasks.lock import hold
 from tasks.run.step import run_step
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
@@ -97,3 +100,10 @@ def validate(config: PhaseConfig, console: Console) -> ExitCode:
     for name in ORDER:
         run_step_named(name, config, console, settle=False)
     return finish(config, console)
+
+
+@contextlib.contextmanager
+def project_session(config: PhaseConfig, console: Console, command: str) -> Iterator[None]:
+    """Hold the project's lock around a command that writes."""
+    with hold(config.project, command):
+        yield
