@@ -2,28 +2,36 @@
 
 `validate` runs every step, then gathers all gates into gates.json and one terminal table.
 A step run on its own fails (exit 1) on its own gates; inside a chain it only records them,
-so the summary is always written and `validate` decides. `project_session` holds the
-project's lock around them: one run per project at a time.
+so the summary is always written and `validate` decides.
+
+Around them: `project_session` (one run per project at a time, outputs that can be written)
+and `preflight` (every input checked before the first test runs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from tasks import gitinfo
 from tasks.artifacts import Artifacts, store
 from tasks.artifacts.coverage import wait_for_reports
+from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
+from tasks.artifacts.history import load_history
 from tasks.artifacts.run import load_run
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
-from tasks.errors import ExitCode
+from tasks.errors import ConfigError, ExitCode, GitError
 from tasks.gates import Gate, any_failed, gates_table
 from tasks.lock import hold
 from tasks.run.step import run_step
+from tasks.stability import quarantine
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
 from tasks.summary.step import artifact_paths, collect_gates, summary_step
@@ -44,10 +52,18 @@ RUNS_PYTEST = frozenset({"run", "stability"})
 
 
 def run_step_named(
-    name: str, config: PhaseConfig, console: Console, *, settle: bool = True
+    name: str,
+    config: PhaseConfig,
+    console: Console,
+    *,
+    settle: bool = True,
+    checked: bool = False,
 ) -> Mapping[str, Any] | Summary:
     """Run one step. `settle`: wait for work the step left in the background (the coverage
-    reports of `run`); a chain passes False so that work overlaps the next step."""
+    reports of `run`); a chain passes False so that work overlaps the next step. `checked`:
+    the chain has run `preflight` already."""
+    if name in RUNS_PYTEST and not checked:
+        preflight(config)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
@@ -96,14 +112,93 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
 
 
 def validate(config: PhaseConfig, console: Console) -> ExitCode:
-    """Every step in order, then the gates."""
+    """Every input checked, every step in order, then the gates."""
+    preflight(config)
     for name in ORDER:
-        run_step_named(name, config, console, settle=False)
+        run_step_named(name, config, console, settle=False, checked=True)
     return finish(config, console)
+
+
+# --- the session around the steps -----------------------------------------------------------
 
 
 @contextlib.contextmanager
 def project_session(config: PhaseConfig, console: Console, command: str) -> Iterator[None]:
-    """Hold the project's lock around a command that writes."""
+    """Check that the outputs can be written, then hold the project's lock around a command."""
+    for name in ("reports_dir", "trending", "summary"):
+        _check_writable(config, name)
     with hold(config.project, command):
         yield
+
+
+# --- preflight: every input before the first test ---------------------------------------------
+
+
+def preflight(config: PhaseConfig) -> None:
+    """Check every input before the first test runs (the instrumented run can take minutes):
+    the history, the flaky record, the quarantine, `source`, `base_ref`. The numbers are
+    checked when the config is loaded; where outputs go, by `project_session`."""
+    load_history(config.trending)
+    load_seen(config.seen_flaky)
+    quarantine.load(config.quarantine)
+    for entry in config.source:
+        _check_source(config, entry)
+    _check_base_ref(config)
+
+
+def _check_writable(config: PhaseConfig, name: str) -> None:
+    """The folder an output goes to exists or can be made, and can be written."""
+    path: Path = getattr(config, name)
+    folder = path if name == "reports_dir" else path.parent
+    if name != "reports_dir" and path.is_dir():
+        raise ConfigError(f"{config.where(name)}: {path} is a folder; name a file")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{config.where(name)}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{config.where(name)}: {existing} is not writable")
+
+
+def _check_source(config: PhaseConfig, entry: str) -> None:
+    """`entry` of `source` is a folder of the project or a package coverage can find."""
+    if (config.project / entry).exists():
+        return
+    parts = entry.split(".")
+    roots = [config.project, *config.pythonpath_dirs]
+    roots += [p for p in sorted(config.project.iterdir()) if p.is_dir()]
+    for root in roots:
+        base = root.joinpath(*parts)
+        if base.is_dir() or base.with_suffix(".py").is_file():
+            return
+    # With venv = "none" the tests run in this interpreter, so an installed package counts:
+    # looked up by its top-level name only, which finding does not import.
+    installed = config.venv == "none" and all(p.isidentifier() for p in parts)
+    if installed and importlib.util.find_spec(parts[0]) is not None:
+        return
+    raise ConfigError(
+        f'{config.where("source")}: "{entry}" is neither a folder of the project nor a '
+        "package in it; name the package or folder coverage should measure"
+    )
+
+
+def _check_base_ref(config: PhaseConfig) -> None:
+    """`base_ref` names a commit of the project's repository; a shallow clone is named."""
+    if not config.base_ref:
+        return
+    if gitinfo.toplevel(config.project) is None:
+        raise GitError(f"{config.where('base_ref')}: {config.project} is not a git repository")
+    try:
+        gitinfo.resolve(config.project, config.base_ref)
+    except GitError:
+        shallow = gitinfo.git(config.project, "rev-parse", "--is-shallow-repository", check=False)
+        fix = (
+            "this is a shallow clone, which may not hold it: fetch the history "
+            "(git fetch --unshallow; in GitHub Actions, fetch-depth: 0)"
+            if shallow.strip() == "true"
+            else "use a branch, tag or sha of this repository"
+        )
+        raise GitError(
+            f"{config.where('base_ref')}: no such commit in {config.project}; {fix}"
+        ) from None
