@@ -4,13 +4,15 @@
 A step run on its own fails (exit 1) on its own gates; inside a chain it only records them,
 so the summary is always written and `validate` decides.
 
-Around them: `project_session` (one run per project at a time, outputs that can be written)
-and `preflight` (every input checked before the first test runs).
+Around them: `project_session` (one run per project at a time, the one-time move of files
+from their old default places, the reports folder) and `preflight` (every input checked
+before the first test runs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib.util
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -18,16 +20,16 @@ from pathlib import Path
 from typing import Any, cast
 
 from tasks import gitinfo
-from tasks.artifacts import Artifacts, store
+from tasks.artifacts import Artifacts, move_legacy_reports, prepare, retire_previous_run, store
 from tasks.artifacts.coverage import wait_for_reports
 from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
-from tasks.artifacts.history import load_history
+from tasks.artifacts.history import load_history, move_legacy_history
 from tasks.artifacts.run import load_run
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
-from tasks.errors import ConfigError, ExitCode, GitError
+from tasks.errors import ConfigError, ExitCode, GitError, ReportsVanishedError
 from tasks.gates import Gate, any_failed, gates_table
 from tasks.lock import hold
 from tasks.run.step import run_step
@@ -49,6 +51,9 @@ STEPS: dict[str, Step] = {
 }
 ORDER = tuple(STEPS)
 RUNS_PYTEST = frozenset({"run", "stability"})
+# The default reports folder of phasegate < 0.2, which also held the history: setuptools'
+# flat-layout discovery took `reports/` for a second top-level package.
+LEGACY_REPORTS = Path("reports") / "phasegate"
 
 
 def run_step_named(
@@ -64,6 +69,9 @@ def run_step_named(
     the chain has run `preflight` already."""
     if name in RUNS_PYTEST and not checked:
         preflight(config)
+    if name == "run":
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        retire_previous_run(Artifacts(config.reports_dir), config.summary, started)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
@@ -124,11 +132,76 @@ def validate(config: PhaseConfig, console: Console) -> ExitCode:
 
 @contextlib.contextmanager
 def project_session(config: PhaseConfig, console: Console, command: str) -> Iterator[None]:
-    """Check that the outputs can be written, then hold the project's lock around a command."""
+    """Hold the project's lock, move files from their old default places once, prepare the
+    reports folder, and report a folder that vanishes meanwhile as that."""
     for name in ("reports_dir", "trending", "summary"):
         _check_writable(config, name)
     with hold(config.project, command):
+        _move_legacy(config, console)
+        own = config.project / ".phasegate"
+        prepare(Artifacts(config.reports_dir), config.reports_dir.is_relative_to(own))
+        with _watching(config.reports_dir, command):
+            yield
+
+
+def _move_legacy(config: PhaseConfig, console: Console) -> None:
+    project = config.project
+    old = config.reports_dir if config.given("reports_dir") else project / LEGACY_REPORTS
+    moved = (
+        []
+        if config.given("trending")
+        else move_legacy_history(old, config.trending, config.seen_flaky)
+    )
+    if moved:
+        names = " and ".join(os.path.relpath(p, project) for p in moved)
+        target = os.path.relpath(config.trending.parent, project)
+        console.write(f"phasegate: moved {names} to {target}/, the history's new default place")
+    if not config.given("reports_dir") and move_legacy_reports(
+        project / LEGACY_REPORTS, config.reports_dir
+    ):
+        target = os.path.relpath(config.reports_dir, project)
+        console.write(
+            f"phasegate: moved the reports folder {LEGACY_REPORTS} to {target}, its new default "
+            "place (build tools took reports/ for a package)"
+        )
+
+
+@contextlib.contextmanager
+def _watching(folder: Path, command: str) -> Iterator[None]:
+    """Turn whatever a deleted or replaced reports folder causes into one line saying so.
+
+    An open descriptor keeps the folder's inode alive, so a new folder made in its place
+    cannot reuse it: a changed inode, or none, means the folder the run began with is gone.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+
+    def vanished() -> ReportsVanishedError | None:
+        try:
+            now, then = folder.stat(), os.fstat(fd)
+            same = (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino)
+        except OSError:
+            same = False
+        if same and os.fstat(fd).st_nlink > 0:
+            return None
+        return ReportsVanishedError(
+            f"the reports folder {folder} vanished during the run (deleted or replaced by "
+            f"something else); what phasegate wrote there is lost: rerun `{command}`"
+        )
+
+    try:
         yield
+        gone = vanished()
+        if gone is not None:
+            raise gone
+    except Exception as exc:
+        if isinstance(exc, ReportsVanishedError):
+            raise
+        gone = vanished()
+        if gone is not None:
+            raise gone from exc
+        raise
+    finally:
+        os.close(fd)
 
 
 # --- preflight: every input before the first test ---------------------------------------------
