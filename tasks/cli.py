@@ -6,6 +6,7 @@ This is the one place (with sessions.py for nox) where exceptions become exit co
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -14,10 +15,10 @@ from pathlib import Path
 from tasks import __version__
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
-from tasks.errors import ExitCode, PhaseError
+from tasks.errors import ExitCode, user_error
 from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
-from tasks.pipeline import ORDER, run_step_named, step_exit_code, validate
+from tasks.pipeline import ORDER, project_session, run_step_named, step_exit_code, validate
 
 COMMANDS = (*ORDER, "validate")
 HELPS = {
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stability, coverage, summary; or all of them with `validate`.",
         epilog="lists on the command line are split like a shell line: "
         "--pytest-args \"-k 'not slow'\". "
-        "exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage or config "
-        "(includes no tests collected), 3 internal error, 130 interrupted",
+        "exit codes: 0 all gates pass, 1 a quality gate failed, 2 bad usage, config or input "
+        "(includes no tests collected, a full disk, another run holding the project's lock), "
+        "3 internal error (a bug: with its trace), 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"phasegate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="STEP", required=True)
@@ -85,23 +87,31 @@ def config_from_args(args: argparse.Namespace, default_project: Path) -> PhaseCo
     return load_config(Path(values.get("project") or default_project), cli)
 
 
-def execute(command: str, config: PhaseConfig, console: Console) -> ExitCode:
-    if command == "validate":
-        return validate(config, console)
-    return step_exit_code(command, run_step_named(command, config, console))
+def execute(command: str, config: PhaseConfig, console: Console, invoked: str) -> ExitCode:
+    with project_session(config, console, invoked):
+        if command == "validate":
+            return validate(config, console)
+        return step_exit_code(command, run_step_named(command, config, console))
 
 
-def guarded(action: Callable[[], int], console: Console) -> int:
-    """Run `action`, turning every outcome into a documented exit code."""
+def guarded(
+    action: Callable[[], int],
+    console: Console,
+    where: Callable[[str], str | None] = lambda path: None,
+) -> int:
+    """Run `action`, turning every outcome into a documented exit code: a problem on the
+    user's side is one line and exit 1 or 2 (tasks.errors.user_error); exit 3 is for bugs,
+    with the trace. `where(path)` names the setting that chose a path."""
     try:
         return int(action())
     except KeyboardInterrupt:
         console.write("phasegate: interrupted")
         return int(ExitCode.INTERRUPTED)
-    except PhaseError as exc:
-        print(f"phasegate: error: {exc}", file=sys.stderr)
-        return int(exc.exit_code)
-    except Exception:  # the boundary: anything unexpected is an internal error, with its trace
+    except Exception as exc:  # the boundary: the one place exceptions become exit codes
+        error = user_error(exc, where)
+        if error is not None:
+            print(f"phasegate: error: {error}", file=sys.stderr)
+            return int(error.exit_code)
         traceback.print_exc()
         print(
             "phasegate: internal error (exit 3); please report it with the trace above",
@@ -110,11 +120,31 @@ def guarded(action: Callable[[], int], console: Console) -> int:
         return int(ExitCode.INTERNAL)
 
 
+def guarded_with_config(
+    load: Callable[[], PhaseConfig], body: Callable[[PhaseConfig], int], console: Console
+) -> int:
+    """`guarded` for an action on a config, whose errors name the setting behind a path."""
+    loaded: list[PhaseConfig] = []
+
+    def action() -> int:
+        loaded.append(load())
+        return body(loaded[0])
+
+    def where(path: str) -> str | None:
+        return loaded[0].path_setting(path) if loaded else None
+
+    return guarded(action, console, where)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
-    return guarded(
-        lambda: execute(args.command, config_from_args(args, Path.cwd()), console), console
+    invoked = shlex.join(["phasegate", *argv])
+    return guarded_with_config(
+        lambda: config_from_args(args, Path.cwd()),
+        lambda config: execute(args.command, config, console, invoked),
+        console,
     )
 
 

@@ -17,7 +17,12 @@ from typing import Any
 
 from tasks.errors import ConfigError
 from tasks.options import OPTIONS, OPTIONS_BY_NAME
-from tasks.value_parsers import parse_value
+from tasks.value_parsers import DEFAULT, parse_value, where
+
+# Where each value came from: option name -> (origin, raw value as given), origin being
+# "cli", "env", DEFAULT or the pyproject's path (tasks.value_parsers.where).
+Provenance = Mapping[str, tuple[str, object]]
+PATH_OPTIONS = ("reports_dir", "trending", "summary", "quarantine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +57,27 @@ class PhaseConfig:
     trending: Path
     summary: Path
     base_ref: str | None
+    provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, name: str) -> str:
+        """The value of option `name` and where it came from, for a message."""
+        origin, raw = self.provenance.get(name, (DEFAULT, OPTIONS_BY_NAME[name].default))
+        return where(origin, name, raw)
+
+    def given(self, name: str) -> bool:
+        """Whether option `name` was set (in pyproject, the environment or the command line)."""
+        return self.provenance.get(name, (DEFAULT, None))[0] != DEFAULT
+
+    def path_setting(self, path: str | Path) -> str | None:
+        """The path option that chose `path` (the file itself or a folder holding it)."""
+        target = Path(path)
+        for name in PATH_OPTIONS:
+            chosen: Path = getattr(self, name)
+            if target == chosen or target.is_relative_to(chosen):
+                return self.where(name)
+        if target.is_relative_to(self.seen_flaky.parent):
+            return self.where("trending")
+        return None
 
     @property
     def seen_flaky(self) -> Path:
@@ -72,7 +98,12 @@ def read_pyproject(project: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file and rerun") from None
-    table = data.get("tool", {}).get("phasegate", {})
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"tool = {tool!r} in {path}: must be a table, e.g. [tool.phasegate]")
+    table = tool.get("phasegate", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.phasegate] in {path} must be a table")
     return table
@@ -100,45 +131,45 @@ def load_config(
     origin = str(project / "pyproject.toml")
     _check_known(list(table), origin)
     values: dict[str, Any] = {}
+    provenance: dict[str, tuple[str, object]] = {}
     for option in OPTIONS:
         value = option.default
         if isinstance(value, list):
             value = tuple(value)
         elif isinstance(value, dict):
             value = dict(value)
-        if option.name in table:
-            value = parse_value(option, table[option.name], origin)
-        if option.env_var in env:
-            value = parse_value(option, env[option.env_var], "env")
-        if cli and cli.get(option.name) is not None:
-            value = parse_value(option, cli[option.name], "cli")
+        layers = (
+            (origin, table.get(option.name)),
+            ("env", env.get(option.env_var)),
+            ("cli", cli.get(option.name) if cli else None),
+        )
+        for layer, raw in layers:
+            if raw is not None:
+                value = parse_value(option, raw, layer)
+                provenance[option.name] = (layer, raw)
         values[option.name] = value
-    return _resolve(project, values)
+    return _resolve(project, values, provenance)
 
 
-def _resolve(project: Path, values: dict[str, Any]) -> PhaseConfig:
+def _resolve(project: Path, values: dict[str, Any], provenance: Provenance) -> PhaseConfig:
     reports_dir = project / values["reports_dir"]
-    trending = project / values["trending"] if values["trending"] else reports_dir / "trending.json"
     if values["summary"]:
         summary = project / values["summary"]
     else:
         summary = default_summary_path(project, reports_dir, values["phase"])
     for entry in values["pythonpath"]:
         if not (project / entry).is_dir():
+            origin, raw = provenance["pythonpath"]
+            place = where(origin, "pythonpath", raw) if origin in ("env", "cli") else ""
             raise ConfigError(
-                f'pythonpath entry "{entry}" in [tool.phasegate]: no such folder under {project}'
+                f'pythonpath entry "{entry}" in {place or "[tool.phasegate]"}: '
+                f"no such folder under {project}"
             )
     return PhaseConfig(
         project=project,
-        quarantine=project / values["quarantine"],
-        reports_dir=reports_dir,
-        trending=trending,
+        provenance=provenance,
         summary=summary,
-        **{
-            k: v
-            for k, v in values.items()
-            if k not in ("reports_dir", "trending", "summary", "quarantine")
-        },
+        **{k: project / v if k in PATH_OPTIONS else v for k, v in values.items() if k != "summary"},
     )
 
 

@@ -1,11 +1,20 @@
-"""The exception hierarchy and the documented exit codes.
+"""The exception hierarchy, the documented exit codes, and the one mapping from a problem on
+the user's side (a full disk, a read-only folder, a coverage data file of another version) to
+an exit code with one line.
 
-Helpers raise; only the edges (cli.py, sessions.py) turn an exception into an exit code.
+Helpers raise; only the edges (cli.py, sessions.py) turn an exception into an exit code, both
+through `user_error`. Exit 3 is for phasegate's own bugs only, always with the trace.
 """
 
 from __future__ import annotations
 
 import enum
+import errno
+import os
+from collections.abc import Callable
+
+from coverage import __version__ as coverage_version
+from coverage.exceptions import CoverageException
 
 
 class ExitCode(enum.IntEnum):
@@ -19,15 +28,14 @@ class ExitCode(enum.IntEnum):
 
 
 class PhaseError(Exception):
-    """Base of every error phasegate reports to the user as one clear line."""
+    """Base of every error phasegate reports to the user as one clear line: a problem on the
+    user's side (config, project, environment, an artifact), never a bug, so never exit 3."""
 
-    exit_code: ExitCode = ExitCode.INTERNAL
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 class ConfigError(PhaseError):
     """A bad option value, a bad argument, or a project phasegate cannot validate."""
-
-    exit_code = ExitCode.USAGE
 
 
 class MissingArtifactError(ConfigError):
@@ -41,16 +49,69 @@ class NoTestsError(ConfigError):
 class GitError(PhaseError):
     """A git command failed."""
 
-    exit_code = ExitCode.USAGE
-
 
 class HistoryError(PhaseError):
     """The coverage history file is unreadable or newer than this phasegate; left untouched."""
-
-    exit_code = ExitCode.USAGE
 
 
 class EnvironmentSetupError(PhaseError):
     """The test environment could not be created or installed."""
 
-    exit_code = ExitCode.USAGE
+
+class LockedError(PhaseError):
+    """Another phasegate run holds the project's lock."""
+
+
+class ReportsVanishedError(PhaseError):
+    """The reports folder was deleted or replaced while a step was writing to it."""
+
+
+# A file operation that failed for a reason outside phasegate: the disk, the permissions,
+# the path the user chose. Any other OSError is a bug and keeps its trace.
+USER_SIDE_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EIO,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+    }
+)
+_OS_FIX = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space (disk quota exceeded)",
+    errno.EROFS: "choose a writable folder",
+    errno.EACCES: "check the folder's permissions",
+    errno.EPERM: "check the folder's permissions",
+}
+
+
+def user_error(exc: Exception, where: Callable[[str], str | None]) -> PhaseError | None:
+    """The one-line user error for `exc`, or None when it is a bug (exit 3 with the trace).
+
+    `where(path)` names the setting a path came from (`reports_dir = ... (the default)`),
+    or None when no setting chose it.
+    """
+    if isinstance(exc, PhaseError):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in USER_SIDE_ERRNOS:
+        path = os.fsdecode(exc.filename) if exc.filename is not None else "a file"
+        reason = exc.strerror or os.strerror(exc.errno or 0)
+        fix = _OS_FIX.get(exc.errno or 0)
+        setting = where(path)
+        return PhaseError(
+            f"{path}: {reason}" + (f"; {fix}" if fix else "") + (f" ({setting})" if setting else "")
+        )
+    if isinstance(exc, CoverageException):
+        return PhaseError(
+            f"coverage.py: {exc}; rerun `phasegate run` to measure again (if this comes back, "
+            f"the test environment's coverage.py is not phasegate's {coverage_version}: "
+            "install the same version in both)"
+        )
+    return None

@@ -7,6 +7,9 @@ import dataclasses
 from typing import Any
 
 VENV_CHOICES = ("auto", "uv", "virtualenv", "none")
+MAX_RUNS = 1000
+MAX_SEED = 2**32 - 1
+WEEK = 7 * 24 * 3600.0  # the longest duration or budget accepted, in seconds
 ORDER_CHOICES = ("file", "reverse", "shuffle")
 
 
@@ -25,6 +28,9 @@ class Option:
     choices: tuple[str, ...] = ()
     # For the docs only: what leaving a key with a None default unset does ("" = "not set").
     unset: str = ""
+    # The largest value accepted (numbers and durations): a typo of a few zeros must stop
+    # phasegate at once, not after running the suite for hours.
+    maximum: float | None = None
 
     @property
     def env_var(self) -> str:
@@ -79,7 +85,9 @@ OPTIONS: tuple[Option, ...] = (
         "runs",
         "int",
         3,
-        "full suite runs in all for the stability measurement, the `run` step's included",
+        "full suite runs in all for the stability measurement, the `run` step's included "
+        f"(1 to {MAX_RUNS})",
+        maximum=MAX_RUNS,
     ),
     Option(
         "orders",
@@ -94,15 +102,17 @@ OPTIONS: tuple[Option, ...] = (
         "int",
         None,
         "seed of the first shuffled run (the next ones use seed + 1, seed + 2, ...); "
-        "printed so a run can be replayed",
+        f"printed so a run can be replayed (0 to {MAX_SEED})",
         unset="random",
+        maximum=MAX_SEED,
     ),
     Option(
         "rerun_budget",
         "duration",
         300.0,
         "time for rerunning suspects alone, in order and bisecting (checked before each rerun "
-        'starts): seconds, or "90s", "60m", "2h"; 0 turns reruns off',
+        'starts): seconds, or "90s", "60m", "2h", at most a week; 0 turns reruns off',
+        maximum=WEEK,
     ),
     Option(
         "quarantine",
@@ -116,7 +126,9 @@ OPTIONS: tuple[Option, ...] = (
         "max_duration",
         "duration",
         3600.0,
-        'time limit for all full stability runs together: seconds, or "90s", "60m", "2h"',
+        'time limit for all full stability runs together: seconds, or "90s", "60m", "2h", '
+        "at most a week",
+        maximum=WEEK,
     ),
     Option(
         "coverage_target",
@@ -135,7 +147,8 @@ OPTIONS: tuple[Option, ...] = (
         "min_increase",
         "number",
         None,
-        "coverage must rise by this many points over `coverage_baseline`",
+        "coverage must rise by this many points over `coverage_baseline` (0 to 100)",
+        maximum=100.0,
     ),
     Option("file_min_coverage", "percent", None, "floor for every file matching `files` (%)"),
     Option(
@@ -169,13 +182,19 @@ OPTIONS: tuple[Option, ...] = (
         None,
         "share of the production lines changed since the base that tests execute (%)",
     ),
-    Option("reports_dir", "str", "reports/phasegate", "where every artifact is written"),
+    Option(
+        "reports_dir",
+        "str",
+        ".phasegate/reports",
+        "where every artifact of a run is written; disposable (phasegate writes a `.gitignore` "
+        "into the default folder so it is not committed)",
+    ),
     Option(
         "trending",
         "str",
-        None,
-        "the coverage history; commit it to keep it across runs",
-        unset="`<reports_dir>/trending.json`",
+        ".phasegate/trending.json",
+        "the coverage history, with `flaky-seen.json` beside it; commit both to keep them "
+        "across runs",
     ),
     Option(
         "summary",

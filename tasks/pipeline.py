@@ -3,24 +3,37 @@
 `validate` runs every step, then gathers all gates into gates.json and one terminal table.
 A step run on its own fails (exit 1) on its own gates; inside a chain it only records them,
 so the summary is always written and `validate` decides.
+
+Around them: `project_session` (one run per project at a time, the one-time move of files
+from their old default places, the reports folder) and `preflight` (every input checked
+before the first test runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import datetime as dt
+import importlib.util
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from tasks.artifacts import Artifacts, store
+from tasks import gitinfo
+from tasks.artifacts import Artifacts, move_legacy_reports, prepare, retire_previous_run, store
 from tasks.artifacts.coverage import wait_for_reports
+from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
+from tasks.artifacts.history import load_history, move_legacy_history
 from tasks.artifacts.run import load_run
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
-from tasks.errors import ExitCode
+from tasks.errors import ConfigError, ExitCode, GitError, ReportsVanishedError
 from tasks.gates import Gate, any_failed, gates_table
+from tasks.lock import hold
 from tasks.run.step import run_step
+from tasks.stability import quarantine
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
 from tasks.summary.step import artifact_paths, collect_gates, summary_step
@@ -38,13 +51,27 @@ STEPS: dict[str, Step] = {
 }
 ORDER = tuple(STEPS)
 RUNS_PYTEST = frozenset({"run", "stability"})
+# The default reports folder of phasegate < 0.2, which also held the history: setuptools'
+# flat-layout discovery took `reports/` for a second top-level package.
+LEGACY_REPORTS = Path("reports") / "phasegate"
 
 
 def run_step_named(
-    name: str, config: PhaseConfig, console: Console, *, settle: bool = True
+    name: str,
+    config: PhaseConfig,
+    console: Console,
+    *,
+    settle: bool = True,
+    checked: bool = False,
 ) -> Mapping[str, Any] | Summary:
     """Run one step. `settle`: wait for work the step left in the background (the coverage
-    reports of `run`); a chain passes False so that work overlaps the next step."""
+    reports of `run`); a chain passes False so that work overlaps the next step. `checked`:
+    the chain has run `preflight` already."""
+    if name in RUNS_PYTEST and not checked:
+        preflight(config)
+    if name == "run":
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        retire_previous_run(Artifacts(config.reports_dir), config.summary, started)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
@@ -93,7 +120,158 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
 
 
 def validate(config: PhaseConfig, console: Console) -> ExitCode:
-    """Every step in order, then the gates."""
+    """Every input checked, every step in order, then the gates."""
+    preflight(config)
     for name in ORDER:
-        run_step_named(name, config, console, settle=False)
+        run_step_named(name, config, console, settle=False, checked=True)
     return finish(config, console)
+
+
+# --- the session around the steps -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def project_session(config: PhaseConfig, console: Console, command: str) -> Iterator[None]:
+    """Hold the project's lock, move files from their old default places once, prepare the
+    reports folder, and report a folder that vanishes meanwhile as that."""
+    for name in ("reports_dir", "trending", "summary"):
+        _check_writable(config, name)
+    with hold(config.project, command):
+        _move_legacy(config, console)
+        own = config.project / ".phasegate"
+        prepare(Artifacts(config.reports_dir), config.reports_dir.is_relative_to(own))
+        with _watching(config.reports_dir, command):
+            yield
+
+
+def _move_legacy(config: PhaseConfig, console: Console) -> None:
+    project = config.project
+    old = config.reports_dir if config.given("reports_dir") else project / LEGACY_REPORTS
+    moved = (
+        []
+        if config.given("trending")
+        else move_legacy_history(old, config.trending, config.seen_flaky)
+    )
+    if moved:
+        names = " and ".join(os.path.relpath(p, project) for p in moved)
+        target = os.path.relpath(config.trending.parent, project)
+        console.write(f"phasegate: moved {names} to {target}/, the history's new default place")
+    if not config.given("reports_dir") and move_legacy_reports(
+        project / LEGACY_REPORTS, config.reports_dir
+    ):
+        target = os.path.relpath(config.reports_dir, project)
+        console.write(
+            f"phasegate: moved the reports folder {LEGACY_REPORTS} to {target}, its new default "
+            "place (build tools took reports/ for a package)"
+        )
+
+
+@contextlib.contextmanager
+def _watching(folder: Path, command: str) -> Iterator[None]:
+    """Turn whatever a deleted or replaced reports folder causes into one line saying so.
+
+    An open descriptor keeps the folder's inode alive, so a new folder made in its place
+    cannot reuse it: a changed inode, or none, means the folder the run began with is gone.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+
+    def vanished() -> ReportsVanishedError | None:
+        try:
+            now, then = folder.stat(), os.fstat(fd)
+            same = (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino)
+        except OSError:
+            same = False
+        if same and os.fstat(fd).st_nlink > 0:
+            return None
+        return ReportsVanishedError(
+            f"the reports folder {folder} vanished during the run (deleted or replaced by "
+            f"something else); what phasegate wrote there is lost: rerun `{command}`"
+        )
+
+    try:
+        yield
+        gone = vanished()
+        if gone is not None:
+            raise gone
+    except Exception as exc:
+        if isinstance(exc, ReportsVanishedError):
+            raise
+        gone = vanished()
+        if gone is not None:
+            raise gone from exc
+        raise
+    finally:
+        os.close(fd)
+
+
+# --- preflight: every input before the first test ---------------------------------------------
+
+
+def preflight(config: PhaseConfig) -> None:
+    """Check every input before the first test runs (the instrumented run can take minutes):
+    the history, the flaky record, the quarantine, `source`, `base_ref`. The numbers are
+    checked when the config is loaded; where outputs go, by `project_session`."""
+    load_history(config.trending)
+    load_seen(config.seen_flaky)
+    quarantine.load(config.quarantine)
+    for entry in config.source:
+        _check_source(config, entry)
+    _check_base_ref(config)
+
+
+def _check_writable(config: PhaseConfig, name: str) -> None:
+    """The folder an output goes to exists or can be made, and can be written."""
+    path: Path = getattr(config, name)
+    folder = path if name == "reports_dir" else path.parent
+    if name != "reports_dir" and path.is_dir():
+        raise ConfigError(f"{config.where(name)}: {path} is a folder; name a file")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{config.where(name)}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{config.where(name)}: {existing} is not writable")
+
+
+def _check_source(config: PhaseConfig, entry: str) -> None:
+    """`entry` of `source` is a folder of the project or a package coverage can find."""
+    if (config.project / entry).exists():
+        return
+    parts = entry.split(".")
+    roots = [config.project, *config.pythonpath_dirs]
+    roots += [p for p in sorted(config.project.iterdir()) if p.is_dir()]
+    for root in roots:
+        base = root.joinpath(*parts)
+        if base.is_dir() or base.with_suffix(".py").is_file():
+            return
+    # With venv = "none" the tests run in this interpreter, so an installed package counts:
+    # looked up by its top-level name only, which finding does not import.
+    installed = config.venv == "none" and all(p.isidentifier() for p in parts)
+    if installed and importlib.util.find_spec(parts[0]) is not None:
+        return
+    raise ConfigError(
+        f'{config.where("source")}: "{entry}" is neither a folder of the project nor a '
+        "package in it; name the package or folder coverage should measure"
+    )
+
+
+def _check_base_ref(config: PhaseConfig) -> None:
+    """`base_ref` names a commit of the project's repository; a shallow clone is named."""
+    if not config.base_ref:
+        return
+    if gitinfo.toplevel(config.project) is None:
+        raise GitError(f"{config.where('base_ref')}: {config.project} is not a git repository")
+    try:
+        gitinfo.resolve(config.project, config.base_ref)
+    except GitError:
+        shallow = gitinfo.git(config.project, "rev-parse", "--is-shallow-repository", check=False)
+        fix = (
+            "this is a shallow clone, which may not hold it: fetch the history "
+            "(git fetch --unshallow; in GitHub Actions, fetch-depth: 0)"
+            if shallow.strip() == "true"
+            else "use a branch, tag or sha of this repository"
+        )
+        raise GitError(
+            f"{config.where('base_ref')}: no such commit in {config.project}; {fix}"
+        ) from None

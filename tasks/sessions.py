@@ -10,14 +10,16 @@ test environment is phasegate's own (see testenv.py), so a chain installs the pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
 
-from tasks.cli import config_from_args, option_parser
+from tasks.cli import config_from_args, guarded_with_config, option_parser
+from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.errors import ExitCode, PhaseError
-from tasks.pipeline import finish, run_step_named, step_exit_code
+from tasks.errors import ExitCode
+from tasks.pipeline import finish, project_session, run_step_named, step_exit_code
 
 
 def _requested(session: nox.Session) -> list[str] | None:
@@ -36,20 +38,35 @@ def _fail(session: nox.Session, code: ExitCode, message: str) -> None:
     raise SystemExit(int(code))
 
 
-def _step(session: nox.Session, name: str) -> None:
+def _guarded(session: nox.Session, name: str, body: Callable[[PhaseConfig], int]) -> int:
+    """The CLI's boundary: the error was printed as one line (or a trace, exit 3); a code
+    other than a gate's ends the session with that code."""
     console = Console()
-    try:
-        args = option_parser().parse_args(session.posargs)
-        config = config_from_args(args, Path.cwd())
-        requested = _requested(session)
-        alone = requested is None or name in requested
-        data = run_step_named(name, config, console, settle=alone)
-    except PhaseError as exc:
-        _fail(session, exc.exit_code, str(exc))
-        return
-    code = step_exit_code(name, data)
+
+    def load() -> PhaseConfig:
+        return config_from_args(option_parser().parse_args(session.posargs), Path.cwd())
+
+    def in_session(config: PhaseConfig) -> int:
+        with project_session(config, console, f"nox -s {name}"):
+            return body(config)
+
+    code = guarded_with_config(load, in_session, console)
+    if code not in (ExitCode.OK, ExitCode.GATE_FAILED):
+        raise SystemExit(code)
+    return code
+
+
+def _step(session: nox.Session, name: str) -> None:
+    requested = _requested(session)
+    alone = requested is None or name in requested
+
+    def body(config: PhaseConfig) -> int:
+        data = run_step_named(name, config, Console(), settle=alone)
+        return step_exit_code(name, data)
+
+    code = _guarded(session, name, body)
     if alone and code != ExitCode.OK:
-        _fail(session, code, f"step {name}: a quality gate failed (see above)")
+        _fail(session, ExitCode(code), f"step {name}: a quality gate failed (see above)")
 
 
 @nox.session(venv_backend="none", default=False)
@@ -85,12 +102,6 @@ def summary(session: nox.Session) -> None:
 @nox.session(venv_backend="none", default=False, requires=["summary"])
 def validate_phase(session: nox.Session) -> None:
     """Validate the phase: every step, then one gate table (exit 1 if a gate fails)."""
-    console = Console()
-    try:
-        args = option_parser().parse_args(session.posargs)
-        code = finish(config_from_args(args, Path.cwd()), console)
-    except PhaseError as exc:
-        _fail(session, exc.exit_code, str(exc))
-        return
+    code = _guarded(session, "validate_phase", lambda config: finish(config, Console()))
     if code != ExitCode.OK:
-        _fail(session, code, "phase validation failed: see the gate table above")
+        _fail(session, ExitCode(code), "phase validation failed: see the gate table above")

@@ -14,13 +14,20 @@ from tasks.options import OPTIONS_BY_NAME, Option
 # --- one value --------------------------------------------------------------------
 
 
-def _where(origin: str, name: str, raw: object) -> str:
-    """How the error names the place the bad value came from."""
+DEFAULT = "default"  # the origin of a value nobody set
+
+
+def where(origin: str, name: str, raw: object) -> str:
+    """How a message names a value and the place it came from: `--runs "0"`,
+    `PHASEGATE_RUNS="0"`, `runs = 0 in [tool.phasegate] (/p/pyproject.toml)` or
+    `runs = 3, the default`. `origin` is "cli", "env", DEFAULT or the pyproject's path."""
     shown = _show(raw)
     if origin == "env":
         return f"{OPTIONS_BY_NAME[name].env_var}={shown}"
     if origin == "cli":
         return f"{OPTIONS_BY_NAME[name].flag} {shown}"
+    if origin == DEFAULT:
+        return f"{name} = {shown}, the default"
     return f"{name} = {shown} in [tool.phasegate] ({origin})"
 
 
@@ -29,7 +36,7 @@ def _show(raw: object) -> str:
         return f'"{raw}"'
     if isinstance(raw, bool):
         return str(raw).lower()
-    if isinstance(raw, list):
+    if isinstance(raw, list | tuple):
         return "[" + ", ".join(_show(x) for x in raw) + "]"
     if isinstance(raw, dict):
         return "{" + ", ".join(f"{_show(k)} = {_show(v)}" for k, v in raw.items()) + "}"
@@ -37,7 +44,7 @@ def _show(raw: object) -> str:
 
 
 def _fail(origin: str, name: str, raw: object, expected: str) -> ConfigError:
-    return ConfigError(f"{_where(origin, name, raw)}: {expected}")
+    return ConfigError(f"{where(origin, name, raw)}: {expected}")
 
 
 def _as_list(origin: str, name: str, raw: object) -> list[str]:
@@ -52,7 +59,10 @@ def _as_number(origin: str, name: str, raw: object, expected: str) -> float:
     if isinstance(raw, bool):
         raise _fail(origin, name, raw, expected)
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer too big for a float: out of every bound
+            raise _fail(origin, name, raw, expected) from None
     elif isinstance(raw, str) and origin in ("env", "cli"):
         try:
             value = float(raw)
@@ -87,6 +97,13 @@ def _as_duration(origin: str, name: str, raw: object) -> float:
     return seconds
 
 
+def _at_most(option: Option, origin: str, raw: object, value: float, expected: str) -> None:
+    """Refuse a value over the option's maximum: a few extra zeros are a typo, and running
+    the suite until the machine gives up is no way to report it."""
+    if option.maximum is not None and value > option.maximum:
+        raise _fail(origin, option.name, raw, expected)
+
+
 def _as_int(origin: str, name: str, raw: object, minimum: int) -> int:
     expected = f"must be an integer >= {minimum}"
     if isinstance(raw, bool):
@@ -115,7 +132,16 @@ def parse_value(option: Option, raw: object, origin: str) -> Any:
     if option.kind == "list":
         return tuple(_as_list(origin, name, raw))
     if option.kind == "int":
-        return _as_int(origin, name, raw, 0 if name == "seed" else 1)
+        minimum = 0 if name == "seed" else 1
+        number = _as_int(origin, name, raw, minimum)
+        _at_most(
+            option,
+            origin,
+            raw,
+            number,
+            f"must be an integer from {minimum} to {option.maximum:.0f}",
+        )
+        return number
     if option.kind == "percent":
         value = _as_number(origin, name, raw, "must be a number from 0 to 100")
         if not 0 <= value <= 100:
@@ -125,9 +151,20 @@ def parse_value(option: Option, raw: object, origin: str) -> Any:
         value = _as_number(origin, name, raw, "must be a number >= 0 (percentage points)")
         if value < 0:
             raise _fail(origin, name, raw, "must be a number >= 0 (percentage points)")
+        _at_most(
+            option,
+            origin,
+            raw,
+            value,
+            f"must be a number from 0 to {option.maximum:g} (percentage points)",
+        )
         return value
     if option.kind == "duration":
-        return _as_duration(origin, name, raw)
+        seconds = _as_duration(origin, name, raw)
+        _at_most(
+            option, origin, raw, seconds, f"must be at most a week ({option.maximum:.0f} seconds)"
+        )
+        return seconds
     if option.kind == "choice":
         if raw not in option.choices:
             raise _fail(origin, name, raw, "must be one of " + ", ".join(option.choices))

@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import pytest
 from conftest import commit_all
 
-from tasks.artifacts import Artifacts, store
+from tasks.artifacts import store
 from tasks.artifacts.coverage import COVERAGE
 from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES
@@ -41,7 +41,7 @@ def test_every_artifact_of_a_real_run_round_trips_through_its_schema(sample: Sam
     project = sample("flaky")
     commit_all(project, "start")
     assert main(["validate", "--project", str(project), "--seed", "1"]) == 1
-    reports = project / "reports" / "phasegate"
+    reports = project / ".phasegate" / "reports"
     for name, kind in KINDS.items():
         text = (reports / name).read_text(encoding="utf-8")
         loaded = store.load(reports / name, kind)
@@ -49,9 +49,9 @@ def test_every_artifact_of_a_real_run_round_trips_through_its_schema(sample: Sam
     stability = store.load(reports / "stability.json", STABILITY)
     assert stability["flaky"] and stability["suspects"]
     assert store.load(reports / "triage.json", TRIAGE)["failures"]
-    history = load_history(Artifacts(reports).root / "trending.json")
+    history = load_history(project / ".phasegate" / "trending.json")
     assert [check(entry, HistoryEntry) for entry in history] == [None]
-    assert list(load_seen(reports / "flaky-seen.json")) == [
+    assert list(load_seen(project / ".phasegate" / "flaky-seen.json")) == [
         "tests/test_flaky.py::test_fails_the_first_time"
     ]
 

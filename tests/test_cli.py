@@ -28,20 +28,20 @@ def test_validate_passes_with_exit_0(sample: Sample, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "phasegate > stability: run 2/2, order reverse" in out
     assert "phase current: all gates pass" in out
-    gates = json.loads((project / "reports/phasegate/gates.json").read_text())
+    gates = json.loads((project / ".phasegate/reports/gates.json").read_text())
     assert gates["passed"] is True
-    summary = (project / "reports/phasegate/PHASE-SUMMARY.md").read_text()
+    summary = (project / ".phasegate/reports/PHASE-SUMMARY.md").read_text()
     assert "| Pass rate (run 1)  | 100.00%" in summary
     # One phase in the history: the SVG chart beside the summary, linked from it.
     assert "![Coverage by phase](PHASE-SUMMARY-coverage.svg)" in summary
-    svg = (project / "reports/phasegate/PHASE-SUMMARY-coverage.svg").read_text()
+    svg = (project / ".phasegate/reports/PHASE-SUMMARY-coverage.svg").read_text()
     assert svg.startswith("<svg") and "current" in svg
 
 
 def test_validate_with_failures_exits_1_and_still_writes_the_summary(sample: Sample) -> None:
     project = sample("basic")
     assert main(["validate", "--project", str(project), "--runs", "1"]) == 1
-    summary = (project / "reports/phasegate/PHASE-SUMMARY.md").read_text()
+    summary = (project / ".phasegate/reports/PHASE-SUMMARY.md").read_text()
     assert "status: failed" in summary
     assert "4 root causes (4 failures and errors)" in summary
 
@@ -53,7 +53,7 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(
     assert main(["--project", str(project), "validate", "--runs", "0"]) == 2
     err = capsys.readouterr().err
     assert err == 'phasegate: error: --runs "0": must be an integer >= 1\n'
-    assert not (project / "reports").exists()
+    assert not (project / ".phasegate").exists()
 
 
 def test_no_tests_exits_2(sample: Sample, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +65,7 @@ def test_no_tests_exits_2(sample: Sample, capsys: pytest.CaptureFixture[str]) ->
 def test_all_skipped_fails_the_pass_rate_gate(sample: Sample) -> None:
     project = sample("allskipped")
     assert main(["--project", str(project), "validate"]) == 1
-    gates = json.loads((project / "reports/phasegate/gates.json").read_text())["gates"]
+    gates = json.loads((project / ".phasegate/reports/gates.json").read_text())["gates"]
     rate = next(g for g in gates if g["name"].startswith("pass rate"))
     assert (rate["actual"], rate["status"]) == ("n/a", "fail")
 
@@ -102,7 +102,7 @@ def test_console_script_and_module_entry_point(sample: Sample) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (project / "reports/phasegate/PHASE-SUMMARY.md").is_file()
+    assert (project / ".phasegate/reports/PHASE-SUMMARY.md").is_file()
 
 
 # --- help, version and the entry points ---------------------------------------------------

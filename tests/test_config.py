@@ -20,9 +20,9 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
     assert config.runs == 3
     assert config.min_pass_rate == 98.0
     assert config.max_duration == 3600.0
-    assert config.reports_dir == tmp_path / "reports/phasegate"
-    assert config.trending == tmp_path / "reports/phasegate/trending.json"
-    assert config.summary == tmp_path / "reports/phasegate/PHASE-SUMMARY.md"
+    assert config.reports_dir == tmp_path / ".phasegate/reports"
+    assert config.trending == tmp_path / ".phasegate/trending.json"
+    assert config.summary == tmp_path / ".phasegate/reports/PHASE-SUMMARY.md"
     assert config.coverage_target is None
 
 

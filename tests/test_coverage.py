@@ -167,7 +167,7 @@ def test_total_equals_coverage_reports_own(sample: Sample) -> None:
     config = load_config(project, cli={"coverage_target": "80"})
     run_step(config, PYTHON, Console(quiet=True))
     data = coverage_step(config, PYTHON, Console(quiet=True))
-    reports = project / "reports/phasegate/coverage"
+    reports = project / ".phasegate/reports/coverage"
     done = subprocess.run(
         [
             sys.executable,
@@ -197,7 +197,7 @@ def test_history_rerun_replaces_the_phase(sample: Sample) -> None:
     for _ in range(2):
         run_step(config, PYTHON, Console(quiet=True))
         coverage_step(config, PYTHON, Console(quiet=True))
-    history = load_history(project / "reports/phasegate/trending.json")
+    history = load_history(project / ".phasegate/trending.json")
     assert [h["phase"] for h in history] == ["current"]
     assert history[0]["tests_total"] == 4
     assert history[0]["core"] == "ctrace"
@@ -205,7 +205,7 @@ def test_history_rerun_replaces_the_phase(sample: Sample) -> None:
 
 def test_increase_over_the_previous_phase(sample: Sample) -> None:
     project = sample("quiet")
-    trending = project / "reports/phasegate/trending.json"
+    trending = project / ".phasegate/trending.json"
     trending.parent.mkdir(parents=True)
     trending.write_text(
         json.dumps(
@@ -235,7 +235,7 @@ def test_increase_over_the_previous_phase(sample: Sample) -> None:
 @pytest.mark.parametrize(("core", "branch"), [("sysmon", False), ("ctrace", True)])
 def test_a_change_of_core_or_branch_mode_warns(sample: Sample, core: str, branch: bool) -> None:
     project = sample("quiet")
-    trending = project / "reports/phasegate/trending.json"
+    trending = project / ".phasegate/trending.json"
     trending.parent.mkdir(parents=True)
     old = {"phase": "00-start", "coverage": 50.0, "core": core, "branch": branch}
     trending.write_text(json.dumps({"format": 1, "phases": [old]}))

@@ -143,7 +143,7 @@ def test_gates_needing_a_base_fail_closed_without_one(phase: tuple[Path, str]) -
 def test_index_lists_exactly_the_tests_coverage_lists(phase: tuple[Path, str]) -> None:
     project, _ = phase
     run, _ = run_and_cover(project)
-    arts = Artifacts(project / "reports/phasegate")
+    arts = Artifacts(project / ".phasegate/reports")
     index = impact.load(arts.impact_json, project, run["run_id"])
     assert index is not None and index.per_test
     data = CoverageData(basename=str(arts.coverage_data))
@@ -162,7 +162,7 @@ def test_index_lists_exactly_the_tests_coverage_lists(phase: tuple[Path, str]) -
 def test_a_stale_index_is_detected(phase: tuple[Path, str]) -> None:
     project, _ = phase
     run, _ = run_and_cover(project)
-    index = impact.load(project / "reports/phasegate/impact.json", project, run["run_id"])
+    index = impact.load(project / ".phasegate/reports/impact.json", project, run["run_id"])
     assert index is not None and index.stale_files() == []
     (project / "pkg/new.py").write_text("def sign(x):\n    return 0\n")
     assert index.stale_files() == ["pkg/new.py"]
@@ -178,7 +178,7 @@ def test_sysmon_forced_by_the_user_still_gives_per_test_contexts(
     pyproject.write_text(pyproject.read_text() + '\n[tool.coverage.run]\ncore = "sysmon"\n')
     monkeypatch.setenv("COVERAGE_CORE", "sysmon")
     run, _ = run_and_cover(project)
-    index = impact.load(project / "reports/phasegate/impact.json", project, run["run_id"])
+    index = impact.load(project / ".phasegate/reports/impact.json", project, run["run_id"])
     assert index is not None and index.per_test
     assert index.tests_for_line("pkg/new.py", 2) == ["tests/test_new.py::test_sign"]
 

@@ -126,8 +126,8 @@ def test_bad_quarantine_file_stops_stability_before_any_run(sample: Sample) -> N
     (project / "phasegate-quarantine.toml").write_text("[[quarantine]]\ntest = 1\n")
     with pytest.raises(ConfigError, match="entry 1 has no reason"):
         stability_step(config, PYTHON, Console(quiet=True))
-    assert not (project / "reports/phasegate/stability.json").exists()
-    assert not (project / "reports/phasegate/stability").exists()
+    assert not (project / ".phasegate/reports/stability.json").exists()
+    assert not (project / ".phasegate/reports/stability").exists()
 
 
 @pytest.mark.parametrize(

@@ -53,11 +53,12 @@ def test_help_is_safe_in_markdown(option: Option) -> None:
         ("min_pass_rate", "`98.0`"),
         ("rerun_budget", "`300`"),  # a duration in whole seconds
         ("max_duration", "`3600`"),
+        ("trending", '`".phasegate/trending.json"`'),
         # no value: what leaving the key unset does
         ("seed", "random"),
         ("install", "detected"),
         ("coverage_target", "not set"),
-        ("trending", "`<reports_dir>/trending.json`"),
+        ("summary", "`<reports_dir>/PHASE-SUMMARY.md`"),
     ],
 )
 def test_default_column(name: str, shown: str) -> None:

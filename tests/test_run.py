@@ -40,7 +40,7 @@ def pytest_own_counts(project: Path, *args: str) -> dict[str, int]:
 
 def reports_of(project: Path) -> Path:
     """The reports folder, once the background coverage reports are written."""
-    reports = project / "reports/phasegate"
+    reports = project / ".phasegate/reports"
     assert wait_for_reports(Artifacts(reports), project) is None
     return reports
 
@@ -96,7 +96,7 @@ def test_errors_count_against_the_pass_rate(sample: Sample) -> None:
 def test_quiet_output_still_counts_every_pass(sample: Sample) -> None:
     project = sample("quiet")
     data = run_step(load_config(project), PYTHON, Console(quiet=True))
-    log = (project / "reports/phasegate/run.log").read_text()
+    log = (project / ".phasegate/reports/run.log").read_text()
     assert "PASSED" not in log  # the grep of the manual procedure would count 0 of 0
     assert nonzero(data["counts"]) == {"passed": 4}
     assert data["pass_rate"] == 100.0

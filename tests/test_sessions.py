@@ -41,7 +41,7 @@ def test_validate_phase_chains_every_step_and_runs_the_suite_runs_times(sample: 
         if "Running session " in line
     ]
     assert order == ["run", "stability", "triage", "coverage", "summary", "validate_phase"]
-    reports = project / "reports/phasegate"
+    reports = project / ".phasegate/reports"
     assert json.loads((reports / "gates.json").read_text())["phase"] == "07-nox"
     # runs = 2: the run step plus exactly one stability run.
     assert sorted(p.name for p in (reports / "stability").glob("run-*.json")) == ["run-2.json"]

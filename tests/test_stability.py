@@ -54,7 +54,7 @@ def test_the_run_step_counts_as_run_one(sample: Sample) -> None:
     run_step(config, PYTHON, Console(quiet=True))
     data = stability_step(config, PYTHON, Console(quiet=True))
     assert len(data["runs"]) == 2
-    extra = sorted(p.name for p in (project / "reports/phasegate/stability").glob("*.json"))
+    extra = sorted(p.name for p in (project / ".phasegate/reports/stability").glob("*.json"))
     assert extra == ["run-2.json"]  # one pytest process beyond the run step
 
 
@@ -63,7 +63,7 @@ def test_reverse_run_really_runs_in_reverse(sample: Sample) -> None:
     config = load_config(project)
     run_step(config, PYTHON, Console(quiet=True))
     stability_step(config, PYTHON, Console(quiet=True))
-    reports = project / "reports/phasegate"
+    reports = project / ".phasegate/reports"
     first = json.loads((reports / "run-record.json").read_text())["order"]
     second = json.loads((reports / "stability/run-2.json").read_text())["order"]
     assert second == first[::-1]
@@ -187,7 +187,7 @@ def test_a_zero_budget_means_no_reruns(sample: Sample) -> None:
     run_step(config, PYTHON, Console(quiet=True))
     data = stability_step(config, PYTHON, Console(quiet=True))
     assert data["suspects"] == {}
-    assert not (project / "reports/phasegate/stability/reruns").exists()
+    assert not (project / ".phasegate/reports/stability/reruns").exists()
     assert {f["kind"] for f in data["flaky"]} == {"mixed outcomes"}
 
 
@@ -196,7 +196,7 @@ def test_results_stay_right_under_pytest_xdist(sample: Sample) -> None:
     # One worker keeps the order deterministic while every report comes through xdist.
     config = load_config(project, cli={"pytest_args": "-n 1"})
     run = run_step(config, PYTHON, Console(quiet=True))
-    record = json.loads((project / "reports/phasegate/run-record.json").read_text())
+    record = json.loads((project / ".phasegate/reports/run-record.json").read_text())
     assert record["xdist"] is True
     assert record["order"] == []  # the controller collects nothing
     assert run["counts"]["passed"] == 6

@@ -301,7 +301,7 @@ def test_repro_commands_run_one_test(triaged: dict[str, Any]) -> None:
 
 
 def test_failures_txt_and_groups(triaged: dict[str, Any]) -> None:
-    text = (triaged["project"] / "reports/phasegate/failures.txt").read_text()
+    text = (triaged["project"] / ".phasegate/reports/failures.txt").read_text()
     assert text.startswith(f"{len(EXPECTED)} root causes ({len(EXPECTED)} failures and errors)")
     assert "FAILED tests/test_new.py::test_average_of_nothing (call)" in text
     assert triaged["by_category"] == {"test": 7, "production": 3, "flaky": 1, "environment": 6}

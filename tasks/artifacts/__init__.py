@@ -9,11 +9,41 @@ history, and its `load_*` reader; all of them go through `store`'s versioned loa
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
-from tasks.artifacts.store import write_text_atomic
+from tasks.artifacts.store import remove_written, write_text_atomic
 
 __all__ = ["Artifacts", "write_text_atomic"]
+
+# What phasegate writes in coverage/ (coverage.py's data, its reports and the reporter's own
+# files): the only things a new run deletes there.
+COVERAGE_FILES = (
+    ".coverage",
+    ".coverage.*",
+    "coverage.json",
+    "report.txt",
+    "reports-status.json",
+    "reports.pid",
+    "reports.log",
+    "html",
+)
+# The artifacts a run's later steps make from it: a new run removes them when it starts, so a
+# step that stops early never leaves an earlier run's verdict beside the new run.json.
+DOWNSTREAM_FILES = (
+    "run.json",
+    "stability.json",
+    "stability/run-[0-9]*.json",
+    "stability/run-[0-9]*.log",
+    "stability/reruns/rerun-[0-9]*.ids",
+    "stability/reruns/rerun-[0-9]*.json",
+    "stability/reruns/rerun-[0-9]*.log",
+    "triage.json",
+    "failures.txt",
+    "coverage-gates.json",
+    "impact.json",
+    "gates.json",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,3 +131,52 @@ class Artifacts:
     @property
     def gates_json(self) -> Path:
         return self.root / "gates.json"
+
+    @property
+    def gitignore(self) -> Path:
+        return self.root / ".gitignore"
+
+
+def prepare(arts: Artifacts, disposable: bool) -> None:
+    """Create the reports folder; a `disposable` one (phasegate's own, under .phasegate/) gets
+    a .gitignore of `*` so its reports are not committed by accident while the history is."""
+    arts.root.mkdir(parents=True, exist_ok=True)
+    if disposable and not arts.gitignore.exists():
+        write_text_atomic(arts.gitignore, "# written by phasegate: reports are not committed\n*\n")
+
+
+def retire_previous_run(arts: Artifacts, summary: Path, started: str) -> None:
+    """Remove the previous run's artifacts and mark its summary stale (it may be a committed
+    planning file, so it is kept): nothing of an earlier run looks current beside a new one."""
+    remove_written(arts.root, DOWNSTREAM_FILES)
+    mark_stale(summary, started)
+
+
+def mark_stale(summary: Path, started: str) -> None:
+    """Turn a phase summary's `status:` to `stale`, with a line saying why, in its place."""
+    try:
+        text = summary.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # none yet, or not a summary phasegate could have written: left alone
+    head, sep, body = text.removeprefix("---\n").partition("\n---\n")
+    status = re.compile(r"^status: (passed|failed)$", re.MULTILINE)
+    if not text.startswith("---\n") or not sep or not status.search(head):
+        return
+    note = (
+        f"> **Stale:** written by an earlier run. A new run started at {started} and has not "
+        "written its summary (yet): see its run.log and the step that stopped."
+    )
+    head = status.sub("status: stale", head, count=1)
+    write_text_atomic(summary, f"---\n{head}\n---\n\n{note}\n{body}")
+
+
+def move_legacy_reports(old: Path, new: Path) -> bool:
+    """Move an earlier default reports folder to the new default once (the new one does not
+    exist yet); its parent goes too when that leaves it empty. True when it moved."""
+    if not old.is_dir() or new.exists():
+        return False
+    new.parent.mkdir(parents=True, exist_ok=True)
+    old.replace(new)
+    if old.parent != new.parent and not any(old.parent.iterdir()):
+        old.parent.rmdir()
+    return True

@@ -92,3 +92,17 @@ def previous(phases: Sequence[HistoryEntry], phase: str) -> HistoryEntry | None:
 def save_history(path: Path, phases: Sequence[HistoryEntry]) -> None:
     text = json.dumps({"format": HISTORY_FORMAT, "phases": list(phases)}, indent=2) + "\n"
     write_text_atomic(path, text)
+
+
+def move_legacy_history(old_dir: Path, trending: Path, seen: Path) -> list[Path]:
+    """Move `trending.json` and `flaky-seen.json` from the folder that held them before (the
+    reports folder) to their new places, once: only when the new file does not exist yet.
+    Returns the files moved (a rename within the project: never a partial file)."""
+    moved = []
+    for new in (trending, seen):
+        old = old_dir / new.name
+        if old.is_file() and not new.exists():
+            new.parent.mkdir(parents=True, exist_ok=True)
+            old.replace(new)
+            moved.append(old)
+    return moved

@@ -12,8 +12,9 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -33,20 +34,62 @@ class Kind(Generic[T]):
     produced_by: str  # the step (`phasegate <step>`) that writes it
 
 
+def _umask() -> int:
+    # The only portable way to read the umask is to set it and put it back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder and os.replace: never a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through a temporary file in the same folder and os.replace: never a partial file.
+
+    The file gets the usual permissions (0o666 less the umask), not mkstemp's 0o600. Text that
+    UTF-8 cannot encode (a lone surrogate from a test's failure message) is written as a
+    backslash escape rather than failing the write. An OSError names `path` itself.
+    """
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+        if isinstance(exc, OSError) and exc.errno and exc.filename != str(path):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
+
+
+# Left in every folder phasegate itself creates: only such a folder is ever removed whole.
+OWNED_MARK = ".phasegate-created"
+
+
+def make_owned_dir(path: Path) -> None:
+    """Create the folder `path` (and its parents); mark it as phasegate's if it created it."""
+    if path.is_dir():
+        return
+    path.mkdir(parents=True)
+    (path / OWNED_MARK).write_text(
+        "phasegate created this folder and may delete it with what it holds\n", encoding="utf-8"
+    )
+
+
+def remove_written(folder: Path, patterns: Iterable[str]) -> None:
+    """Delete what phasegate writes in `folder`: the files matching `patterns`, and a matching
+    folder only when phasegate created it. Anything else there is someone else's: kept."""
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_symlink() or not path.is_dir():
+                path.unlink(missing_ok=True)
+            elif (path / OWNED_MARK).is_file():
+                shutil.rmtree(path)
 
 
 def write(path: Path, kind: Kind[T], data: T) -> None:

@@ -7,14 +7,14 @@ run of its own, and it counts as the first of the stability runs.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sys
 import uuid
 from pathlib import Path
 from typing import cast
 
-from tasks.artifacts import Artifacts, store
+from tasks.artifacts import COVERAGE_FILES, Artifacts, store
 from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
+from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.pytest_runner import CoverageSpec, Invocation, check_ran, run_pytest
@@ -29,8 +29,11 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
     sources, origin = coverage_sources(config)
     coverage = None
     if sources is not None:
-        shutil.rmtree(arts.coverage_dir, ignore_errors=True)  # never read a stale measurement
-        arts.coverage_dir.mkdir(parents=True)
+        # Never read a stale measurement, and never delete what phasegate did not write:
+        # reports_dir may be a folder of the project's own (`docs`, with a docs/coverage/).
+        remove_written(arts.coverage_dir, COVERAGE_FILES)
+        make_owned_dir(arts.coverage_dir)
+        make_owned_dir(arts.coverage_html)
         coverage = CoverageSpec(sources=tuple(sources), data_file=arts.coverage_data)
     measured = ", ".join(sources) if sources else "as the project's coverage config says"
     tests = ", ".join(config.tests) or "what plain pytest collects (testpaths, else discovery)"
