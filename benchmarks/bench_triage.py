@@ -90,7 +90,7 @@ def validate(project: Path, base: str | None, runs: int) -> float:
 
 
 def score(project: Path) -> dict[str, Any]:
-    reports = project / "reports/phasegate"
+    reports = project / ".phasegate/reports"
     triage = json.loads((reports / "triage.json").read_text(encoding="utf-8"))
     stability = json.loads((reports / "stability.json").read_text(encoding="utf-8"))
     verdicts = {f["nodeid"]: f for f in triage["failures"]}

@@ -49,7 +49,7 @@ def main() -> int:
     project = args.project.resolve()
     phasegate(project, "run")
     phasegate(project, "coverage")
-    reports = project / "reports/phasegate"
+    reports = project / ".phasegate/reports"
     data_file = reports / "coverage/.coverage"
     ours = json.loads((reports / "coverage-gates.json").read_text())
     theirs = coverage(project, "report", "--format=total", f"--data-file={data_file}").strip()

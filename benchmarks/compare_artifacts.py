@@ -2,7 +2,8 @@
 
 Run phasegate (old and new) on two copies of one project with the same seed, then:
 
-    python benchmarks/compare_artifacts.py OLD_PROJECT NEW_PROJECT [--reports reports/phasegate]
+    python benchmarks/compare_artifacts.py OLD_PROJECT NEW_PROJECT \
+        [--old-reports reports/phasegate] [--new-reports .phasegate/reports]
 
 Every JSON artifact and the summary are compared after dropping what differs on every run
 (run ids, timestamps, durations, absolute paths of the two copies, the coverage HTML). Prints
@@ -71,11 +72,19 @@ def differences(old: Any, new: Any, where: str = "$") -> list[str]:
     return [] if old == new else [f"{where}: {str(old)[:80]!r} != {str(new)[:80]!r}"]
 
 
-def compare(old_project: Path, new_project: Path, reports: str) -> int:
+def artifact(project: Path, reports: str, name: str) -> Path:
+    """Where a run left `name`: its reports folder, or .phasegate/ for the history (since
+    the history moved out of the disposable reports folder)."""
+    path = project / reports / name
+    return path if path.is_file() else project / ".phasegate" / name
+
+
+def compare(old_project: Path, new_project: Path, old_reports: str, new_reports: str) -> int:
     changed = 0
     old_dir, new_dir = str(old_project.resolve()), str(new_project.resolve())
     for name in JSON_ARTIFACTS:
-        old_file, new_file = old_project / reports / name, new_project / reports / name
+        old_file = artifact(old_project, old_reports, name)
+        new_file = artifact(new_project, new_reports, name)
         if not old_file.is_file() or not new_file.is_file():
             print(f"{name}: missing in {'old' if not old_file.is_file() else 'new'}")
             changed += 1
@@ -89,8 +98,8 @@ def compare(old_project: Path, new_project: Path, reports: str) -> int:
         for line in found[:20]:
             print(f"    {line}")
         changed += bool(found)
-    old_md = normalise((old_project / reports / "PHASE-SUMMARY.md").read_text(), old_dir)
-    new_md = normalise((new_project / reports / "PHASE-SUMMARY.md").read_text(), new_dir)
+    old_md = normalise((old_project / old_reports / "PHASE-SUMMARY.md").read_text(), old_dir)
+    new_md = normalise((new_project / new_reports / "PHASE-SUMMARY.md").read_text(), new_dir)
     same_md = old_md == new_md
     print(f"PHASE-SUMMARY.md: {'same' if same_md else 'differs'}")
     return 0 if changed == 0 and same_md else 1
@@ -100,9 +109,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("--reports", default="reports/phasegate")
+    parser.add_argument("--old-reports", default="reports/phasegate")
+    parser.add_argument("--new-reports", default=".phasegate/reports")
     args = parser.parse_args()
-    return compare(args.old, args.new, args.reports)
+    return compare(args.old, args.new, args.old_reports, args.new_reports)
 
 
 if __name__ == "__main__":
