@@ -7,10 +7,11 @@ phase; files new this phase) and diff coverage. Every comparison uses coverage.p
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from coverage.exceptions import ConfigError as CoverageConfigError
+from coverage.files import GlobMatcher
 from coverage.results import should_fail_under
 
 from tasks.artifacts.coverage import DiffCoverage, DiffFile
@@ -85,7 +86,22 @@ def rows_floor_gate(
 
 
 def matching(rows: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> list[Mapping[str, Any]]:
-    return [r for r in rows if any(fnmatch.fnmatch(r["file"], p) for p in patterns)]
+    """The rows whose file matches a glob as coverage.py's own include/omit read it: `*` and
+    `?` stay within a folder, `**/` spans folders, a trailing `/*` takes everything under a
+    folder, and a glob without a slash matches a file name anywhere."""
+    matcher = GlobMatcher([p.removeprefix("./") for p in patterns], "files")
+    return [r for r in rows if matcher.match(r["file"])]
+
+
+def bad_glob_gate(name: str, target: str, patterns: Sequence[str], key: str) -> Gate | None:
+    """A failing gate for the first glob coverage.py refuses (e.g. "a**"), else None."""
+    for pattern in patterns:
+        try:
+            GlobMatcher([pattern])
+        except CoverageConfigError as exc:
+            why = f"{pattern!r} in {key} is not a glob coverage.py accepts: {exc}"
+            return Gate(name, target, "bad glob", FAIL, why)
+    return None
 
 
 def floor_gates(
@@ -94,6 +110,8 @@ def floor_gates(
     """`file_min_coverage` over the files matching `files` (all files when it is empty)."""
     if floor is None:
         return []
+    if bad := bad_glob_gate("file floor", f">= {floor:g}%", patterns, "files"):
+        return [bad]
     chosen = matching(rows, patterns) if patterns else list(rows)
     empty = Gate(
         "file floor",
@@ -112,17 +130,12 @@ def glob_floor_gates(
     (a typo must not pass)."""
     gates = []
     for pattern, floor in floors.items():
-        empty = Gate(
-            f"file floor {pattern}",
-            f">= {floor:g}%",
-            "no file",
-            FAIL,
-            f"no measured file matches {pattern!r} in file_floors",
-        )
+        name, target = f"file floor {pattern}", f">= {floor:g}%"
+        why = f"no measured file matches {pattern!r} in file_floors"
+        empty = Gate(name, target, "no file", FAIL, why)
         gates.append(
-            rows_floor_gate(
-                f"file floor {pattern}", matching(rows, [pattern]), floor, precision, empty
-            )
+            bad_glob_gate(name, target, [pattern], "file_floors")
+            or rows_floor_gate(name, matching(rows, [pattern]), floor, precision, empty)
         )
     return gates
 
