@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import enum
+import math
 from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
 
 from tasks.artifacts.gates import GateJSON
+from tasks.results import format_rate
 
 
 class Status(enum.StrEnum):
@@ -55,26 +58,41 @@ class Gate:
 def at_least(
     name: str, actual: float | None, target: float | None, unit: str = "%", what: str = ""
 ) -> Gate:
-    """actual >= target; no target means the gate is not configured (n/a)."""
+    """actual >= target; no target means the gate is not configured (n/a). A percentage is
+    shown as `format_rate` shows it, with at least as many decimals as the target, so an
+    actual below the target never shows as the target."""
+    places = max(2, _decimals(target))
+    shown = _fmt(actual, unit, places)
     if target is None:
-        return Gate(name, "not set", _fmt(actual, unit), NOT_APPLICABLE)
+        return Gate(name, "not set", shown, NOT_APPLICABLE)
+    required = _fmt(target, unit, places)
     if actual is None:
         return Gate(
             name,
-            f">= {_fmt(target, unit)}",
+            f">= {required}",
             "n/a",
             FAIL,
             f"{what or name}: nothing ran (no test passed, failed or errored)",
         )
     ok = actual >= target
-    detail = "" if ok else f"{what or name} is {_fmt(actual, unit)}, below {_fmt(target, unit)}"
-    return Gate(name, f">= {_fmt(target, unit)}", _fmt(actual, unit), PASS if ok else FAIL, detail)
+    detail = "" if ok else f"{what or name} is {shown}, below {required}"
+    return Gate(name, f">= {required}", shown, PASS if ok else FAIL, detail)
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def _decimals(value: float | None) -> int:
+    """How many decimals `value` is written with: 99.995 -> 3, 98.0 -> 0."""
+    if value is None or not math.isfinite(value):
+        return 0
+    return max(0, -int(decimal.Decimal(repr(value)).normalize().as_tuple().exponent))
+
+
+def _fmt(value: float | None, unit: str, places: int = 2) -> str:
     if value is None:
         return "n/a"
-    return f"{value:.2f}{unit}" if unit == "%" else f"{value:g}{unit}"
+    if unit == "%":
+        return format_rate(value, places)
+    # Exactly the value: "%g" would show 97.9999999 as 98, the target it misses.
+    return f"{value:g}{unit}" if float(f"{value:g}") == value else f"{value!r}{unit}"
 
 
 def any_failed(gates: Iterable[Gate]) -> bool:

@@ -8,7 +8,9 @@ follow pytest, which reports that as "1 failed, 1 error".
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import enum
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -156,8 +158,21 @@ def format_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(parts) or "no tests ran"
 
 
-def format_rate(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate:.2f}%"
+def format_rate(rate: float | None, places: int = 2) -> str:
+    """A percentage shown so that it never reads as a pass it is not: cut (never rounded up)
+    at `places` decimals, so a rate below a target of at most `places` decimals, or below
+    100%, always shows below it (30,001 passed and 1 failed: "99.99%", not "100.00%";
+    97.996: "97.99%", below "98.00%"). A rate above 0 that would show as 0 gets more decimals
+    until one shows ("0.003%"), so some passing never reads as none passing.
+    """
+    if rate is None or not math.isfinite(rate):
+        return "n/a"
+    exact = decimal.Decimal(repr(rate))  # the float's shortest decimal: 97.96 stays 97.96
+    shown = exact.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_FLOOR)
+    while shown == 0 < exact:
+        places += 1
+        shown = exact.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_FLOOR)
+    return f"{shown:f}%"
 
 
 def ran_before(record: Mapping[str, Any], nodeid: str) -> list[str] | None:
