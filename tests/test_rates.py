@@ -1,13 +1,20 @@
-"""Pass rates and gate actuals are shown so that a miss never reads as the target or 100%."""
+"""Rates told honestly: a pass rate or gate actual never reads as the target or 100% it
+misses, and the stability runs claim a failure-rate bound only from their clean runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from tasks.artifacts.stability import RunEntry
+from tasks.config import load_config
 from tasks.gates import at_least
 from tasks.results import format_rate, pass_rate
+from tasks.stability.facts import Observed, run_entry, stability_facts, what_runs_prove
+from tasks.stability.suspects import Escalation
 
 
 def rate(passed: int, failed: int) -> float | None:
@@ -128,3 +135,126 @@ def test_a_shown_rate_reads_as_a_pass_exactly_when_it_is_one(target: float) -> N
             gate = at_least("pass rate", value, target)
             shown = Decimal(gate.actual.removesuffix("%"))
             assert (shown >= Decimal(repr(target))) == (not gate.failed), (passed, ran)
+
+
+# --- what the stability runs prove about a test's failure rate ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clean", "runs", "unresolved", "proves"),
+    [
+        # every run clean: the bound, as before
+        (
+            3,
+            3,
+            0,
+            "3 clean runs bound a test's failure rate below 63% at 95% confidence; "
+            "a clean result is not proof of no flakiness",
+        ),
+        (
+            1,
+            1,
+            0,
+            "1 clean run bounds a test's failure rate below 95% at 95% confidence; "
+            "a clean result is not proof of no flakiness",
+        ),
+        # some runs clean: the bound of those only
+        (
+            2,
+            3,
+            0,
+            "2 of 3 runs were clean (pytest exited 0, no test failed or errored); they bound "
+            "a test's failure rate below 77% at 95% confidence; a clean result is not proof "
+            "of no flakiness",
+        ),
+        (
+            1,
+            3,
+            0,
+            "1 of 3 runs was clean (pytest exited 0, no test failed or errored); it bounds "
+            "a test's failure rate below 95% at 95% confidence; a clean result is not proof "
+            "of no flakiness",
+        ),
+        # no run clean: nothing is bounded
+        (
+            0,
+            3,
+            0,
+            "none of the 3 runs was clean (pytest exited 0, no test failed or errored), "
+            "so no test's failure rate is bounded",
+        ),
+        (
+            0,
+            1,
+            0,
+            "the run was not clean (pytest exited 0, no test failed or errored), "
+            "so no test's failure rate is bounded",
+        ),
+        # the rerun budget ran out
+        (
+            0,
+            3,
+            4,
+            "none of the 3 runs was clean (pytest exited 0, no test failed or errored), "
+            "so no test's failure rate is bounded; 4 suspects left unresolved: the rerun "
+            "budget ran out before they were classified (raise rerun_budget), or a test did "
+            "not run alone (see the suspect's note)",
+        ),
+        (
+            3,
+            3,
+            1,
+            "3 clean runs bound a test's failure rate below 63% at 95% confidence; a clean "
+            "result is not proof of no flakiness; 1 suspect left unresolved: the rerun budget "
+            "ran out before it was classified (raise rerun_budget), or a test did not run "
+            "alone (see the suspect's note)",
+        ),
+    ],
+)
+def test_what_runs_prove(clean: int, runs: int, unresolved: int, proves: str) -> None:
+    assert what_runs_prove(clean, runs=runs, unresolved=unresolved) == proves
+
+
+def _run(index: int, exit_code: int, counts: dict[str, int]) -> RunEntry:
+    return run_entry(index, "file", 1.0, exit_code, counts, "replay", "log")
+
+
+def _observed(runs: list[RunEntry], kinds: list[str]) -> Observed:
+    escalations = {
+        f"t.py::s{i}": Escalation(f"t.py::s{i}", [], kind) for i, kind in enumerate(kinds)
+    }
+    return Observed("run", 1, runs, {}, escalations, 0.0, {}, {}, uncollected={})
+
+
+@pytest.mark.parametrize(
+    ("runs", "kinds", "start"),
+    [
+        ([_run(1, 0, {"passed": 3}), _run(2, 0, {"passed": 3})], ["consistent"], "2 clean runs"),
+        # 200 failures in every run bound nothing
+        (
+            [_run(1, 1, {"passed": 3, "failed": 200}), _run(2, 1, {"passed": 3, "error": 200})],
+            [],
+            "none of the 2 runs was clean",
+        ),
+        ([_run(1, 0, {"passed": 3}), _run(2, 1, {"failed": 1})], [], "1 of 2 runs was clean"),
+        # nothing ran, or pytest stopped: not clean
+        ([_run(1, 5, {}), _run(2, 2, {"passed": 3})], [], "none of the 2 runs was clean"),
+    ],
+)
+def test_stability_json_proves_only_what_its_runs_show(
+    tmp_path: Path, runs: list[RunEntry], kinds: list[str], start: str
+) -> None:
+    config = load_config(tmp_path, env={})
+    facts = stability_facts(config, [], [], _observed(runs, kinds), dt.date(2025, 1, 1))
+    assert facts["proves"].startswith(start)
+    assert "unresolved" not in facts["proves"]
+
+
+def test_stability_json_says_the_rerun_budget_ran_out(tmp_path: Path) -> None:
+    config = load_config(tmp_path, env={})
+    observed = _observed([_run(1, 0, {"passed": 3})], ["unresolved", "consistent", "unresolved"])
+    facts = stability_facts(config, [], [], observed, dt.date(2025, 1, 1))
+    assert facts["proves"].endswith(
+        "; 2 suspects left unresolved: the rerun budget ran out before they were classified "
+        "(raise rerun_budget), or a test did not run alone (see the suspect's note)"
+    )

@@ -13,7 +13,7 @@ from tasks.config import PhaseConfig
 from tasks.gates import FAIL, PASS, Gate, at_least
 from tasks.results import BAD, pass_rate
 from tasks.stability.quarantine import Entry, quarantine_gate
-from tasks.stability.suspects import Escalation, is_flaky
+from tasks.stability.suspects import UNRESOLVED, Escalation, is_flaky
 
 
 def plan_orders(config: PhaseConfig, seed: int) -> list[str]:
@@ -64,12 +64,39 @@ def clean_run_bound(runs: int, confidence: float = 0.95) -> float:
     return 100.0 * (1.0 - float((1.0 - confidence) ** (1.0 / runs)))
 
 
-def what_runs_prove(runs: int) -> str:
-    bound = clean_run_bound(runs)
-    return (
-        f"{runs} clean run{'s' if runs != 1 else ''} bound a test's failure rate below "
-        f"{math.floor(bound)}% at 95% confidence; a clean result is not proof of no flakiness"
-    )
+def what_runs_prove(clean: int, *, runs: int | None = None, unresolved: int = 0) -> str:
+    """What the full runs say about flakiness, for stability.json's `proves`.
+
+    Only the `clean` runs (pytest exited 0; no test failed or errored) bound a test's failure
+    rate; `runs`: all the full runs (default: all were clean). `unresolved`: the suspects the
+    reruns left unclassified, most often because the rerun budget ran out.
+    """
+    runs = clean if runs is None else runs
+    defined = "(pytest exited 0, no test failed or errored)"
+    if clean == 0:
+        said = (
+            f"the run was not clean {defined}"
+            if runs == 1
+            else f"none of the {runs} runs was clean {defined}"
+        ) + ", so no test's failure rate is bounded"
+    else:
+        said = (
+            (f"{clean} clean runs bound" if clean > 1 else "1 clean run bounds")
+            if clean == runs
+            else f"{clean} of {runs} runs {'were' if clean > 1 else 'was'} clean {defined}; "
+            f"{'they bound' if clean > 1 else 'it bounds'}"
+        ) + (
+            f" a test's failure rate below {math.floor(clean_run_bound(clean))}% at 95% "
+            "confidence; a clean result is not proof of no flakiness"
+        )
+    if unresolved:
+        one = unresolved == 1
+        said += (
+            f"; {unresolved} suspect{'' if one else 's'} left unresolved: the rerun budget "
+            f"ran out before {'it was' if one else 'they were'} classified (raise "
+            "rerun_budget), or a test did not run alone (see the suspect's note)"
+        )
+    return said
 
 
 def stability_gates(
@@ -181,6 +208,10 @@ def stability_facts(
         "rerun_seconds": round(observed.rerun_seconds, 3),
         "flaky": [_quarantined(observed.rows[n], entry_json(covered.get(n))) for n in flaky],
         "quarantine": [q for e in entries if (q := entry_json(e)) is not None],
-        "proves": what_runs_prove(len(observed.runs)),
+        "proves": what_runs_prove(
+            sum(r["exit_code"] == 0 and r["pass_rate"] == 100.0 for r in observed.runs),
+            runs=len(observed.runs),
+            unresolved=sum(e.kind == UNRESOLVED for e in observed.escalations.values()),
+        ),
         "gates": [g.to_json() for g in gates],
     }
