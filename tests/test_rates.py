@@ -148,7 +148,7 @@ def test_a_shown_rate_reads_as_a_pass_exactly_when_it_is_one(target: float) -> N
             3,
             3,
             0,
-            "3 clean runs bound a test's failure rate below 63% at 95% confidence; "
+            "3 clean runs bound a test's failure rate below 64% at 95% confidence; "
             "a clean result is not proof of no flakiness",
         ),
         (
@@ -164,7 +164,7 @@ def test_a_shown_rate_reads_as_a_pass_exactly_when_it_is_one(target: float) -> N
             3,
             0,
             "2 of 3 runs were clean (pytest exited 0, no test failed or errored); they bound "
-            "a test's failure rate below 77% at 95% confidence; a clean result is not proof "
+            "a test's failure rate below 78% at 95% confidence; a clean result is not proof "
             "of no flakiness",
         ),
         (
@@ -204,7 +204,7 @@ def test_a_shown_rate_reads_as_a_pass_exactly_when_it_is_one(target: float) -> N
             3,
             3,
             1,
-            "3 clean runs bound a test's failure rate below 63% at 95% confidence; a clean "
+            "3 clean runs bound a test's failure rate below 64% at 95% confidence; a clean "
             "result is not proof of no flakiness; 1 suspect left unresolved: the rerun budget "
             "ran out before it was classified (raise rerun_budget), or a test did not run "
             "alone (see the suspect's note)",

@@ -121,7 +121,7 @@ def test_outcomes_by_test_keeps_tests_missing_from_a_run() -> None:
 def test_what_clean_runs_prove() -> None:
     assert clean_run_bound(3) == pytest.approx(63.16, abs=0.01)
     assert what_runs_prove(3).startswith(
-        "3 clean runs bound a test's failure rate below 63% at 95% confidence"
+        "3 clean runs bound a test's failure rate below 64% at 95% confidence"
     )
 
 

@@ -86,7 +86,7 @@ def what_runs_prove(clean: int, *, runs: int | None = None, unresolved: int = 0)
             else f"{clean} of {runs} runs {'were' if clean > 1 else 'was'} clean {defined}; "
             f"{'they bound' if clean > 1 else 'it bounds'}"
         ) + (
-            f" a test's failure rate below {math.floor(clean_run_bound(clean))}% at 95% "
+            f" a test's failure rate below {math.ceil(clean_run_bound(clean))}% at 95% "
             "confidence; a clean result is not proof of no flakiness"
         )
     if unresolved:
