@@ -155,7 +155,9 @@ OPTIONS: tuple[Option, ...] = (
         "files",
         "list",
         [],
-        "globs, relative to the project, that `file_min_coverage` applies to; all files if empty",
+        "globs, relative to the project, that `file_min_coverage` applies to, with coverage.py's "
+        "own glob rules (as its `include`/`omit`: `src/core/*` takes subfolders too); all files "
+        "if empty",
     ),
     Option(
         "file_floors",
