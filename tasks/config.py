@@ -52,6 +52,7 @@ class PhaseConfig:
     trending: Path
     summary: Path
     base_ref: str | None
+    timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
 
     @property
     def seen_flaky(self) -> Path:

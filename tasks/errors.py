@@ -54,3 +54,9 @@ class EnvironmentSetupError(PhaseError):
     """The test environment could not be created or installed."""
 
     exit_code = ExitCode.USAGE
+
+
+class RunTimeoutError(PhaseError):
+    """A pytest process hit its time limit where no test was running to blame: the run failed."""
+
+    exit_code = ExitCode.GATE_FAILED
