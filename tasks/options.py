@@ -196,7 +196,7 @@ OPTIONS: tuple[Option, ...] = (
         "timeout",
         "duration",
         None,
-        "time limit of each pytest process: seconds, or `\"90s\"`, `\"10m\"`; when hit, its "
+        'time limit of each pytest process: seconds, or `"90s"`, `"10m"`; when hit, its '
         "process group is killed and the test it was in fails as timed out",
         unset="`max_duration` for a full run; what is left of `rerun_budget` for a rerun",
     ),
