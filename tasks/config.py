@@ -57,6 +57,7 @@ class PhaseConfig:
     trending: Path
     summary: Path
     base_ref: str | None
+    timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:

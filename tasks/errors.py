@@ -115,3 +115,9 @@ def user_error(exc: Exception, where: Callable[[str], str | None]) -> PhaseError
             "install the same version in both)"
         )
     return None
+
+
+class RunTimeoutError(PhaseError):
+    """A pytest process hit its time limit where no test was running to blame: the run failed."""
+
+    exit_code = ExitCode.GATE_FAILED

@@ -213,5 +213,14 @@ OPTIONS: tuple[Option, ...] = (
         "the commit the phase started from: a branch, tag or sha",
         unset="the previous phase's commit, from the history",
     ),
+    Option(
+        "timeout",
+        "duration",
+        None,
+        'time limit of each pytest process: seconds, or `"90s"`, `"10m"`; when hit, its '
+        "process group is killed and the test it was in fails as timed out",
+        unset="`max_duration` for a full run; what is left of `rerun_budget` for a rerun",
+        maximum=WEEK,
+    ),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -2,24 +2,32 @@
 
 The one place phasegate builds a pytest command line. Output streams to the terminal (pytest's
 own progress) and to a log file; the outcomes come from the recorder's JSON, never the log.
+Every process runs in a process group of its own within a time limit (tasks.processes); one
+that is stopped or dies inside a test has that test recorded as an error (tasks.pytest_journal).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import glob
 import json
 import os
 import re
 import shlex
 import subprocess
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from tasks import processes
+from tasks.artifacts import write_text_atomic
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.errors import ConfigError, NoTestsError, PhaseError
+from tasks.errors import ConfigError, NoTestsError, PhaseError, RunTimeoutError
+from tasks.pytest_journal import complete, read_journal, stop_reason
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "phasegate_recorder"
@@ -30,8 +38,10 @@ _STRIPPED_ENV = (
     "COVERAGE_FILE",
     "COVERAGE_CORE",
     "PHASEGATE_RECORD",
+    "PHASEGATE_JOURNAL",
     "PHASEGATE_ORDER",
 )
+_HIDDEN_IN_REPLAY = ("PHASEGATE_RECORD", "PHASEGATE_JOURNAL")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,14 +58,19 @@ class Invocation:
     """One pytest process: what it runs, in which order, where it writes."""
 
     label: str
-    order: str  # file | reverse | shuffle:SEED | ids:PATH
+    order: str  # file | reverse | shuffle:SEED | ids:PATH (a rerun: those tests, from a file)
     record: Path
     log: Path
     junit: Path | None = None
     coverage: CoverageSpec | None = None
-    select: tuple[str, ...] | None = None  # node ids to run instead of the configured tests
     echo: bool = True  # stream pytest's output to the terminal
     extra_args: tuple[str, ...] = ()  # after the project's pytest_args, e.g. -n0 for a rerun
+    timeout: float | None = None  # seconds; None: a full run's limit (`run_limit`)
+
+    @property
+    def journal(self) -> Path:
+        """The recorder's running account, read when the process stops before its record."""
+        return self.record.with_name(self.record.stem + ".journal.tmp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +79,15 @@ class PytestResult:
     duration: float
     record: dict[str, Any] | None
     replay: str
+    stopped: str | None = None  # why it ended inside a test: "timed out after 60s", ...
+    stopped_in: tuple[str, ...] = ()  # the tests it was inside, recorded as errors
+    timed_out: bool = False
+
+
+def run_limit(config: PhaseConfig) -> float:
+    """A full run's time limit: `timeout`, else `max_duration` (a run longer than that fails
+    the duration gate on its own)."""
+    return config.timeout if config.timeout is not None else config.max_duration
 
 
 def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str], dict[str, str]]:
@@ -82,9 +106,10 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
             argv += ["--cov-context=test"]
     argv += list(config.pytest_args)
     argv += list(inv.extra_args)
-    argv += list(inv.select) if inv.select is not None else list(config.tests)
+    argv += list(config.tests)  # a rerun's tests come from its ids file, never from here
     extra = {
         "PHASEGATE_RECORD": str(inv.record),
+        "PHASEGATE_JOURNAL": str(inv.journal),
         "PHASEGATE_ORDER": inv.order,
         "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
     }
@@ -108,7 +133,7 @@ def environment(extra: Mapping[str, str], base: Mapping[str, str] | None = None)
 
 def replay_command(argv: Sequence[str], extra: Mapping[str, str], project: Path) -> str:
     """A shell command that replays the run exactly, from the project's root."""
-    shown = {k: v for k, v in extra.items() if k != "PHASEGATE_RECORD"}
+    shown = {k: v for k, v in extra.items() if k not in _HIDDEN_IN_REPLAY}
     prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in shown.items())
     return f"cd {shlex.quote(str(project))} && {prefix} {shlex.join(argv)}"
 
@@ -144,49 +169,107 @@ def repro_command(
     return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *extra, *args])}"
 
 
+def _pump(lines: Iterable[str], log: IO[str], echo: IO[str] | None) -> None:
+    """Copy the child's output to the log (without colours) and the terminal, as it comes."""
+    with contextlib.suppress(ValueError, OSError):  # the log closed under a stray writer
+        for line in lines:
+            if echo is not None:
+                echo.write(line)
+            log.write(_ANSI.sub("", line))
+
+
+def _remove_temporaries(inv: Invocation) -> None:
+    """What a stopped process leaves: its journal, a half-written record, coverage pieces."""
+    inv.journal.unlink(missing_ok=True)
+    for tmp in inv.record.parent.glob(".record-*.tmp"):
+        tmp.unlink(missing_ok=True)
+    if inv.coverage is not None:
+        data = inv.coverage.data_file
+        for piece in data.parent.glob(glob.escape(data.name) + ".*"):
+            piece.unlink(missing_ok=True)
+
+
+def _spawn(argv: list[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Popen[str]:
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,  # its own group: stopped whole, never by the terminal
+        )
+    except OSError as exc:
+        raise PhaseError(f"cannot start {argv[0]}: {exc}") from None
+
+
 def run_pytest(
     config: PhaseConfig, python: Path, inv: Invocation, console: Console
 ) -> PytestResult:
-    """Run one pytest process; stream and log its output; return its recorded outcomes."""
+    """Run one pytest process within its time limit; stream and log its output; return its
+    recorded outcomes, with the test it was stopped or died inside recorded as an error."""
     argv, extra = build(config, python, inv)
     if console.color and inv.echo:
         argv.insert(5, "--color=yes")
+    limit = inv.timeout if inv.timeout is not None else run_limit(config)
     inv.record.parent.mkdir(parents=True, exist_ok=True)
     inv.log.parent.mkdir(parents=True, exist_ok=True)
     inv.record.unlink(missing_ok=True)
+    inv.journal.unlink(missing_ok=True)
     replay = replay_command(argv, extra, config.project)
     started = time.perf_counter()
     with inv.log.open("w", encoding="utf-8") as log:
         log.write(f"$ {replay}\n")
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=config.project,
-                env=environment(extra),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-            )
-        except OSError as exc:
-            raise PhaseError(f"cannot start {argv[0]}: {exc}") from None
-        with proc:
-            for line in proc.stdout or ():
-                if inv.echo:
-                    console.stream.write(line)
-                log.write(_ANSI.sub("", line))
+        proc = _spawn(argv, config.project, environment(extra))
+        echo = console.stream if inv.echo else None
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
+        pump.start()
+        timed_out = processes.supervise(proc, limit, lambda: _remove_temporaries(inv))
+        pump.join(timeout=processes.KILL_GRACE)
+        if proc.stdout is not None and not pump.is_alive():  # else one that left the group
+            proc.stdout.close()  # holds the pipe: closing would wait for its next line
         console.stream.flush()
     duration = time.perf_counter() - started
+    result = _outcome(inv, proc.returncode, duration, replay, timed_out, limit)
+    _remove_temporaries(inv)
+    if result.stopped:
+        where = ", ".join(result.stopped_in) or "no test (the log says where)"
+        console.step(f"{inv.label}: {result.stopped} in {where}; its process group was stopped")
+    return result
+
+
+def _outcome(
+    inv: Invocation, code: int, duration: float, replay: str, timed_out: bool, limit: float
+) -> PytestResult:
+    """The record of a finished process, or of one that stopped inside a test (rebuilt from
+    the journal when it wrote no record); the completed record replaces the recorder's."""
     record = None
     if inv.record.is_file():
         record = json.loads(inv.record.read_text(encoding="utf-8"))
-    return PytestResult(proc.returncode, duration, record, replay)
+    reason = stop_reason(timed_out, limit, code)
+    if record is None:
+        record = read_journal(inv.journal)
+        if record is None or not record["unfinished"]:
+            shown = reason if timed_out else None  # else check_ran explains the exit code
+            return PytestResult(code, duration, None, replay, shown, (), timed_out)
+    elif not timed_out and not record.get("unfinished"):
+        return PytestResult(code, duration, record, replay)
+    record, named = complete(record, reason)
+    write_text_atomic(inv.record, json.dumps(record))
+    return PytestResult(code, duration, record, replay, reason, tuple(named), timed_out)
 
 
 def check_ran(result: PytestResult, config: PhaseConfig, log: Path) -> dict[str, Any]:
     """The record of a run that really ran tests; otherwise the error that explains why not."""
     record = result.record
+    if result.timed_out and not result.stopped_in:
+        raise RunTimeoutError(
+            f"pytest {result.stopped} outside any test (collection or session hooks) and was "
+            f"stopped; raise `timeout` in [tool.phasegate] if it is only slow; full log: {log}"
+        )
     if record is None:
         tail = "\n".join(log.read_text(encoding="utf-8").strip().splitlines()[-8:])
         if result.exit_code == 4:

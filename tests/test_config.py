@@ -131,6 +131,11 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
         ),
         # durations
         (
+            "timeout = 0",
+            "timeout = 0 in [tool.phasegate] ({f}): must be a number of seconds > 0 or a "
+            'string like "90s", "60m", "2h"',
+        ),
+        (
             'max_duration = "soon"',
             'max_duration = "soon" in [tool.phasegate] ({f}): must be a '
             'number of seconds > 0 or a string like "90s", "60m", "2h"',

@@ -16,6 +16,7 @@ from tasks.stability.suspects import (
     STATE_SETTER,
     UNRESOLVED,
     BudgetSpent,
+    NotRun,
     escalate,
     find_culprit,
     k_of_n,
@@ -159,3 +160,62 @@ def test_a_culprit_that_does_not_show_again_means_non_deterministic() -> None:
     assert world.calls[-1] == [BEFORE[1], V]  # the confirming two-test run
     assert (result.kind, result.culprit) == (NON_DETERMINISTIC, None)
     assert "did not show it again" in result.note
+
+
+# A rerun that did not run the suspect (its process died or was stopped before it, or its id
+# was not found) says nothing about it: the suspect stays unresolved, never gets a kind.
+def _not_run_at(call: int, how: str) -> World:
+    """Polluted by BEFORE[5]; rerun number `call` (from 1) does not run the suspect."""
+    world = polluted_by(BEFORE[5])
+    decide = world.decide
+
+    def maybe(before: Sequence[str]) -> str | None:
+        if len(world.calls) == call:
+            if how == "raise":
+                raise NotRun(f"rerun {call}: the test process died before it")
+            return None
+        return decide(before)  # type: ignore[operator,no-any-return]
+
+    world.decide = maybe
+    return world
+
+
+@pytest.mark.parametrize(
+    ("call", "where"),
+    [
+        (1, "alone"),
+        (2, "alone, after a pass"),
+        (4, "in the order it failed in"),  # was: "it passed when rerun in that order"
+        (5, "while bisecting"),
+        (12, "the confirming two-test run"),
+    ],
+)
+@pytest.mark.parametrize("how", ["none", "raise"])
+def test_a_rerun_that_did_not_run_the_suspect_leaves_it_unresolved(
+    call: int, where: str, how: str
+) -> None:
+    world = _not_run_at(call, how)
+    result = escalate(V, ["failed", "passed"], BEFORE, [], world)
+    assert (result.kind, result.culprit, result.flaky) == (UNRESOLVED, None, False), where
+    assert result.reruns == call == len(world.calls)  # it stops there: nothing more to learn
+    reason = "the test process died before it" if how == "raise" else "did not run it"
+    assert f"rerun {call}" in result.note
+    assert reason in result.note
+    assert "its kind is left undecided" in result.note
+
+
+def test_without_the_missing_rerun_the_same_world_is_order_dependent() -> None:
+    world = polluted_by(BEFORE[5])
+    result = escalate(V, ["failed", "passed"], BEFORE, [], world)
+    assert (result.kind, result.culprit, result.reruns) == (ORDER_DEPENDENT, BEFORE[5], 12)
+    assert world.calls[3] == [*BEFORE, V]  # rerun 4: in the order it failed in
+    assert world.calls[-1] == [BEFORE[5], V]  # rerun 12: the confirming two-test run
+
+
+def test_a_suspect_not_run_when_failing_alone_is_unresolved_not_non_deterministic() -> None:
+    # Fails alone; passed once after BEFORE: the in-order rerun that did not run it used to
+    # read as "fails in that run's order too" and decide non-deterministic.
+    outcomes = iter(["failed", "failed", "failed", None])
+    result = escalate(V, ["passed", "failed"], [], BEFORE, lambda tests: next(outcomes))
+    assert result.kind == UNRESOLVED
+    assert result.in_order == []

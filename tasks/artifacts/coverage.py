@@ -12,9 +12,6 @@ Format history:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TypedDict
@@ -23,6 +20,13 @@ from tasks.artifacts import Artifacts
 from tasks.artifacts.gates import GateJSON
 from tasks.artifacts.history import HistoryEntry
 from tasks.artifacts.store import Kind, load_fresh
+from tasks.processes import (
+    background_running,
+    helper_env,
+    helper_python,
+    run_limited,
+    stop_background,
+)
 
 
 class FileRow(TypedDict):
@@ -83,43 +87,42 @@ def load_coverage(reports_dir: Path, run_id: str) -> CoverageArtifact | None:
     return load_fresh(Artifacts(reports_dir).coverage_json, COVERAGE, run_id)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A finished child of this process stays a zombie until reaped: reap it if it is ours.
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return done == 0
+# The background reporter's time limit: it stops itself then, and so does whoever waits.
+REPORT_TIMEOUT = 900.0
 
 
 def reporter_command(arts: Artifacts, project: Path, run_id: str) -> list[str]:
-    """The background reporter's command line (`tasks.run.reporter`)."""
-    return [sys.executable, "-m", "tasks.run.reporter", str(arts.root), str(project), run_id]
+    """The background reporter's command line (`tasks.run.reporter`); it runs in the project's
+    folder, which `helper_python` keeps off its sys.path."""
+    return helper_python("tasks.run.reporter", str(arts.root), str(project), run_id)
 
 
-def wait_for_reports(arts: Artifacts, project: Path, timeout: float = 900.0) -> str | None:
+def _reporter_pid(arts: Artifacts) -> int | None:
+    try:
+        return int(arts.coverage_pid.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def wait_for_reports(arts: Artifacts, project: Path, timeout: float = REPORT_TIMEOUT) -> str | None:
     """Wait for the background reports; write them here if that process is gone.
 
     Returns the error message of a failed report, or None.
     """
     deadline = time.monotonic() + timeout
-    while not arts.coverage_status.is_file() and time.monotonic() < deadline:
-        try:
-            pid = int(arts.coverage_pid.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            break
-        if not _alive(pid):
-            break
+    pid = _reporter_pid(arts)
+    while not arts.coverage_status.is_file() and pid is not None and background_running(pid):
+        if time.monotonic() >= deadline:
+            stop_background(pid)
+            return (
+                f"the coverage reports took longer than {timeout:g}s and were stopped; "
+                f"see {arts.coverage_reporter_log}"
+            )
         time.sleep(0.05)
     if not arts.coverage_status.is_file():  # the background process is gone: report here
         run_id = json.loads(arts.run_json.read_text(encoding="utf-8"))["run_id"]
-        subprocess.run(reporter_command(arts, project, run_id), check=False)
+        command = reporter_command(arts, project, run_id)
+        run_limited(command, timeout, log=arts.coverage_reporter_log, env=helper_env())
     if not arts.coverage_status.is_file():
         return f"the coverage reports were not written; see {arts.coverage_reporter_log}"
     error: str | None = json.loads(arts.coverage_status.read_text(encoding="utf-8")).get("error")

@@ -1,25 +1,38 @@
 """phasegate's pytest plugin: records every report as pytest itself categorises it.
 
 Loaded into the project's test process with ``-p phasegate_recorder`` from a folder that holds
-only this file, so it can never shadow a module of the project under test (many projects have
-a ``tasks`` module of their own). It imports nothing but the standard library and pytest.
+only phasegate's plugin files (``phasegate_*``), so it can never shadow a module of the project
+under test (many projects have a ``tasks`` module of their own). It imports nothing but the
+standard library, pytest and ``phasegate_order`` (the order and selection of the tests).
 
 Environment:
-  PHASEGATE_RECORD  where to write the JSON record at the end of the session (required)
-  PHASEGATE_ORDER   file | reverse | shuffle:SEED | ids:PATH (node ids, one a line)
+  PHASEGATE_RECORD   where to write the JSON record at the end of the session (required)
+  PHASEGATE_JOURNAL  where to write, as it happens, each test's start, reports and finish: what
+                     phasegate reads when the process is killed or dies before the record
+  PHASEGATE_ORDER    file | reverse | shuffle:SEED | ids:PATH (see phasegate_order)
+
+Record format history:
+    1: first version.
+    2: keys (stable ids of parametrized tests), unfinished (tests started and never finished),
+       matched and missing (for an ids: order).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import tempfile
 import traceback
 
 import pytest
+from phasegate_order import (  # the order hooks are this plugin's too
+    configure_order,
+    pytest_collection_modifyitems,
+    pytest_ignore_collect,
+    stable_key,
+)
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 MAX_TEXT = 20000
 
 
@@ -98,34 +111,24 @@ def pytest_make_collect_report(collector):
     _attach(report, getattr(call, "excinfo", None))
 
 
-def _order_key_groups(items):
-    groups = {}
-    for item in items:
-        groups.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
-    return list(groups.values())
+class Journal:
+    """What happened so far, one JSON line an event, flushed as it happens: the record of a
+    process that is killed (a hung test) or dies (a segfault) before the session ends."""
 
+    def __init__(self, path):
+        self.path = path
+        self.handle = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session, config, items):
-    order = os.environ.get("PHASEGATE_ORDER", "file")
-    if order == "reverse":
-        items.reverse()
-    elif order.startswith("shuffle:"):
-        rng = random.Random(int(order.split(":", 1)[1]))
-        # Shuffle files, then tests within a file: fixture scopes stay cheap, as pytest-randomly.
-        groups = _order_key_groups(items)
-        rng.shuffle(groups)
-        for group in groups:
-            rng.shuffle(group)
-        items[:] = [item for group in groups for item in group]
-    elif order.startswith("ids:"):
-        with open(order.split(":", 1)[1], encoding="utf-8") as handle:
-            wanted = [line.strip() for line in handle if line.strip()]
-        position = {nodeid: i for i, nodeid in enumerate(wanted)}
-        items[:] = sorted(
-            (item for item in items if item.nodeid in position),
-            key=lambda item: position[item.nodeid],
-        )
+    def write(self, event, **data):
+        if self.handle is not None:
+            self.handle.write(json.dumps({"event": event, **data}) + "\n")
+            self.handle.flush()
+
+    def close(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+            os.remove(self.path)
 
 
 class Recorder:
@@ -133,6 +136,16 @@ class Recorder:
         self.config = config
         self.reports = []
         self.order = []
+        self.keys = {}
+        self.started = {}  # nodeid -> location, from logstart until logfinish
+        self.collecting = set()  # modules being collected
+        self.journal = Journal(os.environ.get("PHASEGATE_JOURNAL"))
+        self.journal.write(
+            "session",
+            pid=os.getpid(),
+            rootdir=str(config.rootpath),
+            pytest_version=pytest.__version__,
+        )
 
     def _entry(self, report, category):
         crash = getattr(report.longrepr, "reprcrash", None)
@@ -160,18 +173,49 @@ class Recorder:
             entry["longrepr"] = str(report.longrepr[2])
         return entry
 
+    def _add(self, entry):
+        self.reports.append(entry)
+        self.journal.write("report", report=entry)
+
+    def _xdist(self):
+        return self.config.pluginmanager.get_plugin("dsession") is not None
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
         self.order = [item.nodeid for item in session.items]
+        self.keys = {item.nodeid: key for item in session.items if (key := stable_key(item))}
+        self.journal.write("collected", order=self.order, keys=self.keys, xdist=self._xdist())
+
+    def pytest_collectstart(self, collector):
+        if isinstance(collector, pytest.Module):
+            self.collecting.add(collector.nodeid)
+            self.journal.write("collectstart", nodeid=collector.nodeid)
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.started[nodeid] = list(location) if location else None
+        self.journal.write("start", nodeid=nodeid, location=self.started[nodeid])
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self.started.pop(nodeid, None)
+        self.journal.write("finish", nodeid=nodeid)
 
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = status[0] if status else report.outcome
-        self.reports.append(self._entry(report, category))
+        self._add(self._entry(report, category))
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self.reports.append(self._entry(report, "error"))
+            self._add(self._entry(report, "error"))
+        if report.nodeid in self.collecting:
+            self.collecting.discard(report.nodeid)
+            self.journal.write("collectfinish", nodeid=report.nodeid)
+
+    def _unfinished(self):
+        """Tests (and modules being collected) that started and never finished: the process
+        was interrupted inside them."""
+        modules = [{"nodeid": m, "location": None, "collect": True} for m in self.collecting]
+        return modules + [{"nodeid": n, "location": loc} for n, loc in self.started.items()]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -190,9 +234,12 @@ class Recorder:
             "collected": session.testscollected,
             "deselected": len(terminal.stats.get("deselected", [])) if terminal else 0,
             "order": self.order,
-            "xdist": self.config.pluginmanager.get_plugin("dsession") is not None,
+            "keys": self.keys,
+            "xdist": self._xdist(),
             "counts": counts if terminal is not None else None,
             "reports": self.reports,
+            "unfinished": self._unfinished(),
+            **getattr(self.config, "phasegate_selection", {}),
         }
         path = os.environ["PHASEGATE_RECORD"]
         folder = os.path.dirname(os.path.abspath(path))
@@ -201,8 +248,13 @@ class Recorder:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
         os.replace(tmp, path)
+        self.journal.close()
 
 
 def pytest_configure(config):
+    configure_order(config)
     if os.environ.get("PHASEGATE_RECORD") and not _is_worker(config):
         config.pluginmanager.register(Recorder(config), "phasegate_recorder_instance")
+
+
+__all__ = ["pytest_collection_modifyitems", "pytest_configure", "pytest_ignore_collect"]

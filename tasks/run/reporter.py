@@ -4,8 +4,12 @@ from the run's data file.
 The run step starts this in a background process as soon as the instrumented run ends, so
 the reports are written while the stability runs use the suite (on another core); readers
 wait for it (`tasks.artifacts.coverage.wait_for_reports`). Reports use the project's own
-coverage config (cwd = project). A status file is written last: present means finished, its
-"error" says whether it worked.
+coverage config (cwd = project), which is never on this process's sys.path (`python -P`): a
+project's own `tasks` module cannot shadow phasegate's. A status file is written last:
+present means finished, its "error" says whether it worked.
+
+The process stops itself, removing its partial files, after REPORT_TIMEOUT seconds, on
+SIGTERM, and when phasegate (its parent) is gone.
 """
 
 from __future__ import annotations
@@ -13,48 +17,77 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
+from types import FrameType
 
 from coverage import Coverage
 from coverage.exceptions import CoverageException
 
-from tasks import impact
+from tasks import impact, processes
 from tasks.artifacts import Artifacts, write_text_atomic
-from tasks.artifacts.coverage import reporter_command
+from tasks.artifacts.coverage import REPORT_TIMEOUT, reporter_command
+
+
+class Stopped(Exception):
+    """The reporter was told to stop (SIGTERM) or ran out of time (SIGALRM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def write_reports(arts: Artifacts) -> None:
     """Write the three reports from the data file (in the project's folder)."""
     cov = Coverage(data_file=str(arts.coverage_data), config_file=True)
     cov.load()
-    cov.json_report(outfile=str(arts.coverage_report_json))
+    report = arts.coverage_report_json
+    partial = report.with_name(f".{report.name}.{os.getpid()}.tmp")
+    cov.json_report(outfile=str(partial))
+    partial.replace(report)  # readers never see half a JSON report
     cov.html_report(directory=str(arts.coverage_html))
     text = io.StringIO()
     cov.report(file=text, show_missing=True)
     write_text_atomic(arts.coverage_text, text.getvalue())
 
 
+def remove_partial(arts: Artifacts) -> None:
+    """The temporary files of a reporter stopped midway (its own, and write_text_atomic's)."""
+    for tmp in [*arts.coverage_dir.glob(".*.tmp"), *arts.root.glob(f".{arts.impact_json.name}.*")]:
+        tmp.unlink(missing_ok=True)
+
+
 def start(arts: Artifacts, project: Path, run_id: str) -> None:
     """Start writing the reports and the impact index in the background."""
     arts.coverage_status.unlink(missing_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    command = reporter_command(arts, project, run_id)
-    # posix_spawn, not Popen: the process outlives this step and is reaped by the reader
-    # that waits for it, which a dropped Popen object would report as a ResourceWarning.
-    pid = os.posix_spawn(
-        command[0],
-        command,
-        dict(os.environ),
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 1, str(arts.coverage_reporter_log), flags, 0o644),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ],
+    pid = processes.spawn_background(
+        reporter_command(arts, project, run_id),
+        arts.coverage_reporter_log,
+        processes.helper_env(),
+        lambda: remove_partial(arts),
     )
     arts.coverage_pid.write_text(str(pid), encoding="utf-8")
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def _watch_parent(parent: int) -> None:
+    """Stop when phasegate is gone (even killed outright): nothing waits for the reports."""
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(root: str, project: str, run_id: str) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGALRM, _stop)
+    signal.alarm(int(REPORT_TIMEOUT))
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     os.chdir(project)  # coverage reads the project's own config from the current folder
     arts = Artifacts(Path(root))
     error = None
@@ -63,6 +96,11 @@ def main(root: str, project: str, run_id: str) -> int:
         impact.write(arts.impact_json, arts.coverage_data, Path(project).resolve(), run_id)
     except CoverageException as exc:
         error = str(exc)
+    except Stopped as stop:
+        remove_partial(arts)
+        if stop.signum != signal.SIGALRM:
+            return 128 + stop.signum
+        error = f"the coverage reports took longer than {REPORT_TIMEOUT:g}s"
     write_text_atomic(arts.coverage_status, json.dumps({"error": error}))
     return 0 if error is None else 1
 

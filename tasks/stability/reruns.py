@@ -1,5 +1,9 @@
 """The stability step's reruns: every suspect rerun in fresh pytest processes within the
-budget (the classification rules are tasks.suspects), and the flaky tests as reported."""
+budget (the classification rules are tasks.suspects), and the flaky tests as reported.
+
+A rerun's tests go to the recorder in a file (`ids:` order), matched by their stable key when
+their id changed (a parameter built from the clock); a rerun that cannot say how the suspect
+ended raises NotRun, so the suspect stays unresolved rather than being misjudged."""
 
 from __future__ import annotations
 
@@ -14,12 +18,58 @@ from tasks.artifacts import Artifacts
 from tasks.artifacts.stability import FlakyRow
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.pytest_runner import Invocation, as_argument, repro_command, run_pytest
+from tasks.pytest_runner import Invocation, PytestResult, repro_command, run_pytest
 from tasks.results import BAD, merge_reports, ran_before
-from tasks.stability.suspects import BudgetSpent, Escalation, RunTests, escalate, is_flaky, k_of_n
+from tasks.stability.suspects import (
+    BudgetSpent,
+    Escalation,
+    NotRun,
+    RunTests,
+    escalate,
+    is_flaky,
+    k_of_n,
+)
 
 # Reruns and repro commands run one process even where the project's own args say `-n auto`.
 XDIST_OFF = ("-n0",)
+
+
+def stable_keys(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """nodeid -> stable key (file, class, function, parameter positions) of every
+    parametrized test the full runs collected: how a rerun finds a test whose id changed."""
+    keys: dict[str, str] = {}
+    for record in records:
+        keys.update(record.get("keys") or {})
+    return keys
+
+
+def write_ids(path: Path, tests: Sequence[str], keys: Mapping[str, str]) -> None:
+    """A rerun's tests for the recorder (`ids:` order): never on the command line, which a
+    long list (tens of thousands of ids) would overflow."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{t}\t{keys[t]}" if t in keys else t for t in tests]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def rerun_outcome(result: PytestResult, tests: Sequence[str], rootdir: Path, label: str) -> str:
+    """The last test's outcome in a rerun; NotRun when the rerun cannot say (it never ran the
+    test, could not find one of them, or ran elsewhere)."""
+    record = result.record
+    if record is None:
+        raise NotRun(f"{label} stopped before reporting (exit {result.exit_code})")
+    if record.get("rootdir") and Path(record["rootdir"]).resolve() != rootdir:
+        raise NotRun(f"{label} ran with another rootdir ({record['rootdir']})")
+    missing = record.get("missing") or []
+    if missing:
+        raise NotRun(f"{label}: {missing[0]} is not replayable (not in a new collection)")
+    target = (record.get("matched") or {}).get(tests[-1], tests[-1])
+    outcome = next(
+        (t.outcome for t in merge_reports(record["reports"]) if t.nodeid == target), None
+    )
+    if outcome is None:
+        why = f" ({result.stopped} in {', '.join(result.stopped_in)})" if result.stopped else ""
+        raise NotRun(f"{label} did not run it{why}")
+    return outcome
 
 
 def suspect_runner(
@@ -28,6 +78,7 @@ def suspect_runner(
     xdist: bool,
     rootdir: Path,
     deadline: float,
+    keys: Mapping[str, str],
     console: Console,
 ) -> RunTests:
     """Reruns for the suspects: one fresh process per call, quiet, within the budget."""
@@ -35,13 +86,15 @@ def suspect_runner(
     shutil.rmtree(folder, ignore_errors=True)
     counter = itertools.count(1)
 
-    def run(tests: Sequence[str]) -> str | None:
-        if time.monotonic() >= deadline:
+    def run(tests: Sequence[str]) -> str:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise BudgetSpent
         n = next(counter)
         ids = folder / f"rerun-{n}.ids"
-        ids.parent.mkdir(parents=True, exist_ok=True)
-        ids.write_text("\n".join(tests) + "\n", encoding="utf-8")
+        write_ids(ids, tests, keys)
+        # The budget bounds every rerun; a shorter `timeout` marks a hung test as such.
+        limit = min(left, config.timeout) if config.timeout is not None else left
         result = run_pytest(
             config,
             python,
@@ -50,18 +103,15 @@ def suspect_runner(
                 order=f"ids:{ids}",
                 record=folder / f"rerun-{n}.json",
                 log=folder / f"rerun-{n}.log",
-                select=tuple(as_argument(t, rootdir, config.project) for t in tests),
                 echo=False,
                 extra_args=XDIST_OFF if xdist else (),
+                timeout=limit,
             ),
             console,
         )
-        if result.record is None:
-            return None
-        return next(
-            (t.outcome for t in merge_reports(result.record["reports"]) if t.nodeid == tests[-1]),
-            None,
-        )
+        if result.timed_out and limit == left:
+            raise BudgetSpent
+        return rerun_outcome(result, tests, rootdir, f"rerun {n}")
 
     return run
 
@@ -87,9 +137,8 @@ def escalate_suspects(
         f"stability: {len(suspects)} suspect(s): rerunning each alone and in the order it "
         f"failed in (budget {config.rerun_budget:g}s)"
     )
-    run = suspect_runner(
-        config, python, xdist, rootdir, time.monotonic() + config.rerun_budget, console
-    )
+    deadline = time.monotonic() + config.rerun_budget
+    run = suspect_runner(config, python, xdist, rootdir, deadline, stable_keys(records), console)
     results: dict[str, Escalation] = {}
     for i, nodeid in enumerate(suspects, 1):
         outcomes = matrix[nodeid]

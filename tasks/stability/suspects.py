@@ -41,12 +41,19 @@ ALONE_RUNS = 3  # reruns alone, fewer when the outcomes already differ...
 ALONE_RUNS_CONSISTENT = 2
 
 # Runs the given tests in that order in one fresh process; returns the last one's outcome
-# (None when it did not run). Raises BudgetSpent when the rerun budget is used up.
+# (None, or NotRun raised, when it did not run). Raises BudgetSpent when the rerun budget is
+# used up.
 RunTests = Callable[[Sequence[str]], str | None]
+Outcomes = Callable[[Sequence[str]], str]  # the same, counted, where a missing outcome raised
 
 
 class BudgetSpent(Exception):
     """The rerun budget ran out before the next rerun could start."""
+
+
+class NotRun(Exception):
+    """A rerun did not run the suspect (its process died or was stopped before it, or its id
+    is not replayable): it says nothing about the suspect, whose kind stays undecided."""
 
 
 @dataclasses.dataclass
@@ -130,19 +137,28 @@ def escalate(
     full run where it failed / passed (None when there was no such run)."""
     result = Escalation(nodeid, list(full))
 
-    def run_counted(tests: Sequence[str]) -> str | None:
-        outcome = run(tests)
+    def run_counted(tests: Sequence[str]) -> str:
+        outcome, why = None, ""
+        try:
+            outcome = run(tests)
+        except NotRun as exc:
+            why = str(exc)
         result.reruns += 1
+        if outcome is None:
+            raise NotRun(why or f"rerun {result.reruns} did not run it")
         return outcome
 
     try:
         _classify(result, failed_after, passed_after, run_counted)
     except BudgetSpent:
         result.kind = UNRESOLVED
-        result.note = (
-            f"the rerun budget ran out after {result.reruns} rerun(s); alone it "
-            f"{k_of_n(result.alone) if result.alone else 'was not rerun'}"
-        )
+        result.note = f"the rerun budget ran out after {result.reruns} rerun(s)"
+    except NotRun as exc:
+        result.kind, result.culprit, result.culprit_role = UNRESOLVED, None, None
+        result.note = f"{exc}, so its kind is left undecided"
+    else:
+        return result
+    result.note += f"; alone it {k_of_n(result.alone) if result.alone else 'was not rerun'}"
     return result
 
 
@@ -150,25 +166,19 @@ def _classify(
     result: Escalation,
     failed_after: Sequence[str] | None,
     passed_after: Sequence[str] | None,
-    run: RunTests,
+    run: Outcomes,
 ) -> None:
     nodeid = result.nodeid
     ran = [o for o in result.full if o is not None]
     always_failed = len(ran) >= 2 and all(o in BAD for o in ran)
     for _ in range(ALONE_RUNS_CONSISTENT if always_failed else ALONE_RUNS):
-        outcome = run([nodeid])
-        if outcome is not None:
-            result.alone.append(outcome)
+        result.alone.append(run([nodeid]))
         if _mixed(result.alone):
             break
     alone = k_of_n(result.alone)
     if _mixed(result.alone):
         result.kind = NON_DETERMINISTIC
         result.note = f"run alone in a fresh process it {alone}: the outcome varies by itself"
-        return
-    if not result.alone:
-        result.kind = UNRESOLVED
-        result.note = "it did not run when selected alone (check its collection)"
         return
     if all(o in BAD for o in result.alone):
         _fails_alone(result, passed_after, run, alone)
@@ -177,7 +187,7 @@ def _classify(
 
 
 def _fails_alone(
-    result: Escalation, passed_after: Sequence[str] | None, run: RunTests, alone: str
+    result: Escalation, passed_after: Sequence[str] | None, run: Outcomes, alone: str
 ) -> None:
     nodeid = result.nodeid
     if passed_after is None:
@@ -186,8 +196,7 @@ def _fails_alone(
         return
     # It passed in some full run: does it need a test before it to pass?
     outcome = run([*passed_after, nodeid])
-    if outcome is not None:
-        result.in_order.append(outcome)
+    result.in_order.append(outcome)
     if outcome != "passed":
         result.kind = NON_DETERMINISTIC
         result.note = (
@@ -204,7 +213,7 @@ def _fails_alone(
 
 
 def _passes_alone(
-    result: Escalation, failed_after: Sequence[str] | None, run: RunTests, alone: str
+    result: Escalation, failed_after: Sequence[str] | None, run: Outcomes, alone: str
 ) -> None:
     nodeid = result.nodeid
     if not failed_after:
@@ -212,8 +221,7 @@ def _passes_alone(
         result.note = f"it failed in a full run with no test before it, and alone it {alone}"
         return
     outcome = run([*failed_after, nodeid])
-    if outcome is not None:
-        result.in_order.append(outcome)
+    result.in_order.append(outcome)
     if outcome not in BAD:
         result.kind = NON_DETERMINISTIC
         result.note = (
