@@ -284,8 +284,8 @@ def check_ran(result: PytestResult, config: PhaseConfig, log: Path) -> dict[str,
         deselected = f"({record['deselected']} deselected)"
         if config.tests:
             raise NoTestsError(
-                f"no tests collected from tests = [{', '.join(config.tests)}] in "
-                f"[tool.phasegate] {deselected}; point `tests` at the test folders"
+                f"no tests collected from {config.where('tests')} {deselected}; point "
+                "`tests` at the test folders"
             )
         raise NoTestsError(
             f"no tests collected where plain pytest looks (its testpaths, else test files "

@@ -119,8 +119,7 @@ def test_zero_tests_is_a_usage_error_naming_the_paths(sample: Sample) -> None:
     with pytest.raises(NoTestsError) as caught:
         run_step(load_config(project, cli={"tests": "tests"}), PYTHON, Console(quiet=True))
     assert str(caught.value) == (
-        "no tests collected from tests = [tests] in [tool.phasegate] (0 deselected); "
-        "point `tests` at the test folders"
+        'no tests collected from --tests "tests" (0 deselected); point `tests` at the test folders'
     )
     assert caught.value.exit_code == 2
     # With `tests` unset, pytest looked where plain pytest looks: the message says where.
