@@ -27,50 +27,10 @@ from tasks.artifacts import write_text_atomic
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import ConfigError, NoTestsError, PhaseError, RunTimeoutError
+from tasks.pytest_command import Invocation, build, environment, replay_command
 from tasks.pytest_journal import complete, read_journal, stop_reason
 
-PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
-PLUGIN = "phasegate_recorder"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# Variables of an outer coverage or phasegate run that must not leak into the project's run.
-_STRIPPED_ENV = (
-    "COVERAGE_PROCESS_START",
-    "COVERAGE_FILE",
-    "COVERAGE_CORE",
-    "PHASEGATE_RECORD",
-    "PHASEGATE_JOURNAL",
-    "PHASEGATE_ORDER",
-)
-_HIDDEN_IN_REPLAY = ("PHASEGATE_RECORD", "PHASEGATE_JOURNAL")
-
-
-@dataclasses.dataclass(frozen=True)
-class CoverageSpec:
-    """How one run is instrumented."""
-
-    sources: tuple[str, ...]  # empty: the project's own coverage config says what to measure
-    data_file: Path
-    contexts: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class Invocation:
-    """One pytest process: what it runs, in which order, where it writes."""
-
-    label: str
-    order: str  # file | reverse | shuffle:SEED | ids:PATH (a rerun: those tests, from a file)
-    record: Path
-    log: Path
-    junit: Path | None = None
-    coverage: CoverageSpec | None = None
-    echo: bool = True  # stream pytest's output to the terminal
-    extra_args: tuple[str, ...] = ()  # after the project's pytest_args, e.g. -n0 for a rerun
-    timeout: float | None = None  # seconds; None: a full run's limit (`run_limit`)
-
-    @property
-    def journal(self) -> Path:
-        """The recorder's running account, read when the process stops before its record."""
-        return self.record.with_name(self.record.stem + ".journal.tmp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,54 +48,6 @@ def run_limit(config: PhaseConfig) -> float:
     """A full run's time limit: `timeout`, else `max_duration` (a run longer than that fails
     the duration gate on its own)."""
     return config.timeout if config.timeout is not None else config.max_duration
-
-
-def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str], dict[str, str]]:
-    """The argument list and the environment variables phasegate adds for one invocation."""
-    argv = [str(python), "-m", "pytest", "-p", PLUGIN, "--continue-on-collection-errors"]
-    if inv.order != "file":
-        argv += ["-p", "no:randomly"]  # pytest-randomly would reshuffle our order
-    if inv.junit is not None:
-        argv += [f"--junitxml={inv.junit}"]
-    cov = inv.coverage
-    if cov is not None:
-        argv += [f"--cov={s}" for s in cov.sources] or ["--cov"]
-        # No report here: coverage_reports writes them in the background after the run.
-        argv += ["--cov-report="]
-        if cov.contexts:
-            argv += ["--cov-context=test"]
-    argv += list(config.pytest_args)
-    argv += list(inv.extra_args)
-    argv += list(config.tests)  # a rerun's tests come from its ids file, never from here
-    extra = {
-        "PHASEGATE_RECORD": str(inv.record),
-        "PHASEGATE_JOURNAL": str(inv.journal),
-        "PHASEGATE_ORDER": inv.order,
-        "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
-    }
-    if cov is not None:
-        extra["COVERAGE_FILE"] = str(cov.data_file)
-        if cov.contexts:
-            # sys.monitoring (the default core from Python 3.14) records no per-test contexts.
-            extra["COVERAGE_CORE"] = "ctrace"
-    return argv, extra
-
-
-def environment(extra: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ours on top of the user's, their PYTHONPATH kept after ours."""
-    base = os.environ if base is None else base
-    env = {k: v for k, v in base.items() if k not in _STRIPPED_ENV}
-    env.update(extra)
-    if base.get("PYTHONPATH"):
-        env["PYTHONPATH"] = extra["PYTHONPATH"] + os.pathsep + base["PYTHONPATH"]
-    return env
-
-
-def replay_command(argv: Sequence[str], extra: Mapping[str, str], project: Path) -> str:
-    """A shell command that replays the run exactly, from the project's root."""
-    shown = {k: v for k, v in extra.items() if k not in _HIDDEN_IN_REPLAY}
-    prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in shown.items())
-    return f"cd {shlex.quote(str(project))} && {prefix} {shlex.join(argv)}"
 
 
 def as_argument(nodeid: str, rootdir: Path, project: Path) -> str:

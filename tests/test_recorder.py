@@ -15,8 +15,8 @@ import pytest
 
 from tasks.config import load_config
 from tasks.console import Console
+from tasks.pytest_command import PLUGIN_DIR
 from tasks.pytest_plugin.phasegate_order import shuffle_key
-from tasks.pytest_runner import PLUGIN_DIR
 from tasks.run.step import run_step
 from tasks.stability.reruns import stable_keys, suspect_runner
 from tasks.stability.suspects import NotRun

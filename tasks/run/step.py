@@ -17,7 +17,8 @@ from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.pytest_runner import CoverageSpec, Invocation, check_ran, run_pytest
+from tasks.pytest_command import CoverageSpec, Invocation
+from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
 from tasks.run import reporter
 from tasks.run.sources import coverage_sources

@@ -18,7 +18,8 @@ from tasks.artifacts import Artifacts
 from tasks.artifacts.stability import FlakyRow
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.pytest_runner import Invocation, PytestResult, repro_command, run_pytest
+from tasks.pytest_command import Invocation
+from tasks.pytest_runner import PytestResult, repro_command, run_pytest
 from tasks.results import BAD, merge_reports, ran_before
 from tasks.stability.suspects import (
     BudgetSpent,

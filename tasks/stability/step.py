@@ -23,7 +23,8 @@ from tasks.artifacts.stability import STABILITY, RunEntry, StabilityArtifact
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL
-from tasks.pytest_runner import Invocation, run_pytest
+from tasks.pytest_command import Invocation
+from tasks.pytest_runner import run_pytest
 from tasks.results import BAD, collect_cause, format_counts, format_rate, summarise_record
 from tasks.stability import quarantine
 from tasks.stability.facts import (
