@@ -59,7 +59,7 @@ def test_a_hung_test_is_named_and_fails_the_run_with_exit_1(
     )
     assert done.returncode == 1, done.stderr
     assert "run: timed out after 5s in tests/test_stuck.py::test_stuck" in done.stdout
-    run = json.loads((project / "reports/phasegate/run.json").read_text())
+    run = json.loads((project / ".phasegate/reports/run.json").read_text())
     assert outcomes(run) == {
         "tests/test_stuck.py::test_before": ("passed", ""),
         "tests/test_stuck.py::test_stuck": ("error", "timed out after 5s"),
@@ -109,7 +109,7 @@ def test_a_test_that_kills_its_process_is_named(
         "tests/test_stuck.py::test_stuck",
         "tests/test_stuck.py::test_after",
     ]
-    record = json.loads((project / "reports/phasegate/run-record.json").read_text())
+    record = json.loads((project / ".phasegate/reports/run-record.json").read_text())
     assert record["stopped"] == message  # the completed record replaces the recorder's
     assert not list(project.rglob("*.tmp"))
 
@@ -122,7 +122,7 @@ def test_the_coverage_reporter_never_imports_the_projects_tasks_module(
     # An empty entry means the current folder: a helper must drop it, as it drops the cwd.
     monkeypatch.setenv("PYTHONPATH", os.pathsep + os.environ.get("PYTHONPATH", ""))
     run_step(load_config(project), PYTHON, Console(quiet=True))
-    arts = Artifacts(project / "reports/phasegate")
+    arts = Artifacts(project / ".phasegate/reports")
     pid = int(arts.coverage_pid.read_text())
     assert processes.wait_exit(pid, deadline=float("inf"))
     assert arts.coverage_status.is_file(), arts.coverage_reporter_log.read_text()

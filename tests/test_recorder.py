@@ -134,7 +134,7 @@ def test_tens_of_thousands_of_ids_never_reach_the_command_line(sample: Sample) -
     project = sample("many")  # 500 ids of 5 kB each: 2.5 MB, over ARG_MAX (2 MB)
     ids = [f"tests/test_many.py::test_many[{i:03d}-{'x' * 5000}]" for i in range(1, 500)]
     assert rerun(project, ids) == "failed"  # the last one fails
-    log = (project / "reports/phasegate/stability/reruns/rerun-1.log").read_text()
+    log = (project / ".phasegate/reports/stability/reruns/rerun-1.log").read_text()
     assert "collected 500 items / 1 deselected / 499 selected" in log
 
 
@@ -143,7 +143,7 @@ def test_an_id_built_from_the_clock_is_found_by_its_position_or_not_replayable(
 ) -> None:
     project = sample("stamped")
     data = run_step(load_config(project), PYTHON, Console(quiet=True))
-    record = json.loads((project / "reports/phasegate/run-record.json").read_text())
+    record = json.loads((project / ".phasegate/reports/run-record.json").read_text())
     keys = stable_keys([record])
     first, second = data["test_order"]  # test_stamp[1732...]: the id changes every process
     assert keys[second] == "tests/test_stamped.py::test_stamp[stamp=1]"

@@ -67,7 +67,7 @@ def test_a_signal_stops_the_whole_group_and_exits_130(
         stderr=subprocess.PIPE,
         text=True,
     )
-    journal = project / "reports/phasegate/run-record.journal.tmp"
+    journal = project / ".phasegate/reports/run-record.journal.tmp"
 
     def stuck_started() -> bool:
         started = {e.get("nodeid") for e in journal_events(journal) if e["event"] == "start"}
@@ -85,7 +85,7 @@ def test_a_signal_stops_the_whole_group_and_exits_130(
     assert stdout.endswith("phasegate: interrupted\n")
     wait_for(lambda: survivors(pytest_pid) == [], "the group to be gone", timeout=5)
     assert not list(project.rglob("*.tmp"))
-    assert not (project / "reports/phasegate/run.json").exists()
+    assert not (project / ".phasegate/reports/run.json").exists()
 
 
 def test_a_background_helper_is_stopped_and_cleaned_when_phasegate_exits(tmp_path: Path) -> None:
