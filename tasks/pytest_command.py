@@ -13,6 +13,7 @@ from tasks.config import PhaseConfig
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "phasegate_recorder"
+CONTEXTS_PLUGIN = "phasegate_contexts"  # per-test contexts when coverage starts before pytest
 # Variables of an outer coverage or phasegate run that must not leak into the project's run.
 _STRIPPED_ENV = (
     "COVERAGE_PROCESS_START",
@@ -32,6 +33,10 @@ class CoverageSpec:
     sources: tuple[str, ...]  # empty: the project's own coverage config says what to measure
     data_file: Path
     contexts: bool = True
+    # Start coverage before pytest (`coverage run -m pytest`), so modules pytest imports
+    # itself (pluggy, iniconfig, packaging, plugins named with -p) are measured from their
+    # first line; else pytest-cov starts it once pytest has started (needed under xdist).
+    early: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,13 +61,18 @@ class Invocation:
 
 def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str], dict[str, str]]:
     """The argument list and the environment variables phasegate adds for one invocation."""
+    cov = inv.coverage
     argv = [str(python), "-m", "pytest", "-p", PLUGIN, "--continue-on-collection-errors"]
+    if cov is not None and cov.early:
+        starts = [str(python), "-m", "coverage", "run", f"--data-file={cov.data_file}"]
+        starts += [f"--source={','.join(cov.sources)}"] if cov.sources else []
+        # --no-cov: a --cov in the project's addopts must not start a second measurement.
+        argv = [*starts, *argv[1:], "-p", CONTEXTS_PLUGIN, "--no-cov"]
     if inv.order != "file":
         argv += ["-p", "no:randomly"]  # pytest-randomly would reshuffle our order
     if inv.junit is not None:
         argv += [f"--junitxml={inv.junit}"]
-    cov = inv.coverage
-    if cov is not None:
+    if cov is not None and not cov.early:
         argv += [f"--cov={s}" for s in cov.sources] or ["--cov"]
         # No report here: coverage_reports writes them in the background after the run.
         argv += ["--cov-report="]

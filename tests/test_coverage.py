@@ -298,3 +298,49 @@ def test_test_files_the_projects_config_measures_stay_out_of_the_total(tmp_path:
     assert data["warnings"][-1].startswith(
         "the project's coverage config also measures 1 test file(s) (tests/test_one.py)"
     )
+
+
+def test_a_package_pytest_imports_before_any_test_is_measured_from_its_first_line(
+    tmp_path: Path,
+) -> None:
+    # mylib is a pytest plugin of the project's own (-p mylib.plugin), so pytest imports it
+    # while it starts, as it imports pluggy or iniconfig: its module-level lines run before
+    # pytest-cov could start coverage. The total must equal `coverage run -m pytest`'s.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [tool.pytest.ini_options]
+                addopts = ["-p", "mylib.plugin"]
+                [tool.phasegate]
+                venv = "none"
+                source = ["mylib"]
+            """,
+            "mylib/__init__.py": "SCALE = 2\n\n\ndef double(x):\n    return SCALE * x\n",
+            "mylib/plugin.py": "import mylib\n\nMARK = 'mylib'\n",
+            "tests/test_double.py": "from mylib import double\n\n\ndef test_double():\n"
+            "    assert double(2) == 4\n",
+        },
+    )
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = coverage_step(config, PYTHON, Console(quiet=True))
+    own = tmp_path / "own.coverage"
+    plain = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--data-file={own}", "--source=mylib", *plain],
+        cwd=project,
+        capture_output=True,
+        check=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "coverage", "report", "--format=total", f"--data-file={own}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert data["display"] == done.stdout.strip() + "%" == "100%"
+    # Per-test contexts still name the test that ran each line.
+    assert data["warnings"] == []
+    assert data["impact_index"] is not None

@@ -3,11 +3,10 @@ packages found in the project, never its tests (the `--cov=.` pitfall)."""
 
 from __future__ import annotations
 
-import configparser
-import tomllib
 from pathlib import Path
 
 from tasks.config import PhaseConfig
+from tasks.project_tools import coverage_run_options
 
 NOT_SOURCE = frozenset(
     {
@@ -34,30 +33,8 @@ SELECTING = ("source", "source_pkgs", "include")
 
 def project_coverage_source(project: Path) -> bool:
     """True when the project's own coverage config already says what to measure."""
-    pyproject = project / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            data = {}
-        run = data.get("tool", {}).get("coverage", {}).get("run", {})
-        if isinstance(run, dict) and any(run.get(key) for key in SELECTING):
-            return True
-    for name, section in (
-        (".coveragerc", "run"),
-        ("setup.cfg", "coverage:run"),
-        ("tox.ini", "coverage:run"),
-    ):
-        path = project / name
-        if path.is_file():
-            parser = configparser.ConfigParser(interpolation=None)
-            try:
-                parser.read(path, encoding="utf-8")
-            except configparser.Error:
-                continue
-            if any(parser.has_option(section, key) for key in SELECTING):
-                return True
-    return False
+    run = coverage_run_options(project)
+    return any(run.get(key) for key in SELECTING)
 
 
 def _is_test_path(path: Path, config: PhaseConfig) -> bool:

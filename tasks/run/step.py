@@ -7,6 +7,8 @@ run of its own, and it counts as the first of the stability runs.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shlex
 import sys
 import uuid
 from pathlib import Path
@@ -17,6 +19,7 @@ from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.project_tools import coverage_run_options, pytest_addopts, uses_xdist
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
@@ -35,7 +38,9 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
         remove_written(arts.coverage_dir, COVERAGE_FILES)
         make_owned_dir(arts.coverage_dir)
         make_owned_dir(arts.coverage_html)
-        coverage = CoverageSpec(sources=tuple(sources), data_file=arts.coverage_data)
+        coverage = CoverageSpec(
+            sources=tuple(sources), data_file=arts.coverage_data, early=starts_early(config)
+        )
     measured = ", ".join(sources) if sources else "as the project's coverage config says"
     tests = ", ".join(config.tests) or "what plain pytest collects (testpaths, else discovery)"
     console.step(
@@ -43,6 +48,18 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
         f"{measured if sources is not None else 'nothing'} ({origin})"
     )
     return coverage, origin
+
+
+def starts_early(config: PhaseConfig) -> bool:
+    """Whether coverage can start before pytest (`coverage run -m pytest`): not under xdist,
+    whose workers only pytest-cov measures, nor with the project's `parallel` data files."""
+    args = [
+        *pytest_addopts(config.project),
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.pytest_args,
+    ]
+    parallel = str(coverage_run_options(config.project).get("parallel", "")).lower()
+    return not uses_xdist(args) and parallel not in ("true", "1", "yes", "on")
 
 
 def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
