@@ -238,3 +238,25 @@ def test_the_projects_own_coverage_include_is_respected_not_fought(
     assert data["coverage"]["sources"] == []
     assert data["coverage_note"] == "the project's coverage config"
     assert wait_for_reports(Artifacts(config.reports_dir), project) is None
+
+
+def test_a_single_module_project_with_its_test_beside_it_works_with_defaults(
+    tmp_path: Path,
+) -> None:
+    # Like six: one module and one test file at the root, no package, nothing configured.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\n',
+            "setup.py": "",
+            "onemod.py": "def twice(x):\n    return 2 * x\n\n\ndef unused():\n    return 0\n",
+            "test_onemod.py": "from onemod import twice\n\n\ndef test_twice():\n"
+            "    assert twice(2) == 4\n",
+        },
+    )
+    config = load_config(project, env={})
+    data = run_step(config, PYTHON, Console(quiet=True))
+    assert nonzero(data["counts"]) == {"passed": 1}
+    assert data["coverage"] is not None
+    assert data["coverage"]["sources"] == ["onemod"]
+    assert data["coverage_note"] == "detected top-level modules"

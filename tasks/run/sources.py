@@ -65,6 +65,27 @@ def detect_packages(config: PhaseConfig) -> list[str]:
     return found
 
 
+# Top-level scripts of a project's tooling, never its product.
+NOT_MODULES = frozenset({"setup", "conftest", "noxfile", "fabfile", "tasks", "dodo", "manage"})
+
+
+def detect_modules(config: PhaseConfig) -> list[str]:
+    """A single-module project (`six.py`): its top-level modules, when it has no package."""
+    for root in (*config.pythonpath_dirs, config.project / "src", config.project):
+        if not root.is_dir():
+            continue
+        found = [
+            child.stem
+            for child in sorted(root.glob("*.py"))
+            if child.stem not in NOT_MODULES
+            and not child.name.startswith(("test_", "_", "."))
+            and not child.stem.endswith("_test")
+        ]
+        if found:
+            return found
+    return []
+
+
 def coverage_sources(config: PhaseConfig) -> tuple[list[str] | None, str]:
     """The `--cov` values and where they came from. [] means the project's own config;
     None means nothing could be found (the message says how to fix it)."""
@@ -75,7 +96,10 @@ def coverage_sources(config: PhaseConfig) -> tuple[list[str] | None, str]:
     packages = detect_packages(config)
     if packages:
         return packages, "detected packages"
+    modules = detect_modules(config)
+    if modules:
+        return modules, "detected top-level modules"
     return None, (
-        "no package to measure was found (no folder with __init__.py outside the tests); "
-        'set source = ["yourpackage"] in [tool.phasegate]'
+        "no package or module to measure was found (no folder with __init__.py, no module "
+        'outside the tests); set source = ["yourpackage"] in [tool.phasegate]'
     )

@@ -41,12 +41,14 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
         coverage = CoverageSpec(
             sources=tuple(sources), data_file=arts.coverage_data, early=starts_early(config)
         )
-    measured = ", ".join(sources) if sources else "as the project's coverage config says"
+    if sources is None:
+        measured = f"coverage of nothing ({origin})"
+    elif sources:
+        measured = f"coverage of {', '.join(sources)} ({origin})"
+    else:
+        measured = "coverage as the project's own coverage config says"
     tests = ", ".join(config.tests) or "what plain pytest collects (testpaths, else discovery)"
-    console.step(
-        f"run: {tests}, file order, coverage of "
-        f"{measured if sources is not None else 'nothing'} ({origin})"
-    )
+    console.step(f"run: {tests}, file order, {measured}")
     return coverage, origin
 
 
