@@ -17,7 +17,7 @@ For each PyPI sdist, sequentially:
    a run that collection errors interrupt is repeated with --continue-on-collection-errors
    (as phasegate runs pytest) for counts that compare;
 4. `phasegate validate --phase 01-first-try --venv none` from the project root, in the same
-   venv; its counts from `reports/phasegate/run.json`, coverage from `coverage-gates.json`.
+   venv; its counts from `.phasegate/reports/run.json`, coverage from `coverage-gates.json`.
 
 Every command has a time limit (`--timeout`, per command). Logs go to WORK/logs/, the table is
 printed and written as JSON to WORK/results.json. Needs only pip, venv, git, pytest, phasegate.
@@ -345,7 +345,7 @@ def run_plain(row: Outcome, root: Path, venv: Path, logs: Path, timeout: float) 
 def run_phasegate(row: Outcome, root: Path, venv: Path, logs: Path, timeout: float) -> None:
     """`phasegate validate` with its defaults, in the project's venv (`--venv none`)."""
     validate = [str(venv / "bin" / "phasegate"), "validate", "--phase", "01-first-try"]
-    reports = root / "reports" / "phasegate"
+    reports = root / ".phasegate" / "reports"
     shutil.rmtree(reports, ignore_errors=True)
     started = time.perf_counter()
     code, text = run_limited(
