@@ -14,19 +14,20 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
+def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from `root` with its own $HOME, git identity and no outer pytest, coverage or
+    phasegate settings (xdist's worker variables included, so a run under -n matches -n0)."""
+    monkeypatch.chdir(root)
     for name in list(os.environ):
-        if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_")) or name in (
+        if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_", "PYTEST_XDIST_")) or name in (
             "COVERAGE_FILE",
             "COVERAGE_PROCESS_START",
             "PYTEST_ADDOPTS",
         ):
             monkeypatch.delenv(name)
-    home = tmp_path / "home"
+    home = root / "home"
     home.mkdir()
-    templates = tmp_path / "git-templates"
+    templates = root / "git-templates"
     templates.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -35,6 +36,19 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Committer")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "committer@example.com")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Module- and session-scoped fixtures are set up before any test's own isolation.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(tmp_path_factory.mktemp("session"), monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    isolate(tmp_path, monkeypatch)
     yield
 
 
