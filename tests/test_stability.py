@@ -213,7 +213,7 @@ def test_results_stay_right_under_pytest_xdist(sample: Sample) -> None:
 
 def test_counts_under_xdist_match_plain_pytest(sample: Sample) -> None:
     project = sample("flaky")
-    config = load_config(project, cli={"pytest_args": "-n 2", "seed": "3"})
+    config = load_config(project, cli={"pytest_args": "-n 2", "seed": "3", "rerun_budget": "0"})
     run = run_step(config, PYTHON, Console(quiet=True))
     assert (run["counts"]["passed"], run["counts"]["failed"]) == (1, 1)
     data = stability_step(config, PYTHON, Console(quiet=True))
