@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.run.step import run_step
+from tasks.stability.step import stability_step
+from tasks.triage.step import triage_step
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -62,6 +72,34 @@ def sample(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+@dataclasses.dataclass(frozen=True)
+class Stabilised:
+    """A sample project after run, stability (every rerun and bisection) and triage."""
+
+    project: Path
+    stability: dict[str, Any]
+    triage: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def _polluted_once(tmp_path_factory: pytest.TempPathFactory) -> Stabilised:
+    project = tmp_path_factory.mktemp("shared") / "polluted"
+    shutil.copytree(FIXTURES / "polluted", project)
+    config = load_config(project, env={})  # runs = 2: file order, then reversed
+    console = Console(quiet=True)
+    run_step(config, Path(sys.executable), console)
+    stability = stability_step(config, Path(sys.executable), console)
+    return Stabilised(project, stability, triage_step(config, Path(sys.executable), console))
+
+
+@pytest.fixture
+def polluted(_polluted_once: Stabilised) -> Stabilised:
+    """The `polluted` sample stabilised and triaged once per session (its reruns and
+    bisections take ~20 s); each test gets its own copy of the results. Nothing runs
+    phasegate on the project again, so a test may run a command in it, never change it."""
+    return copy.deepcopy(_polluted_once)
 
 
 GIT_IDENTITY = (

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, write_files
+from conftest import Stabilised, commit_all, write_files
 
 from tasks.config import load_config
 from tasks.console import Console
@@ -125,13 +125,11 @@ def test_what_clean_runs_prove() -> None:
     )
 
 
+@pytest.mark.xdist_group("polluted")
 def test_reruns_find_the_polluter_the_state_setter_and_the_real_failure(
-    sample: Sample,
+    polluted: Stabilised,
 ) -> None:
-    project = sample("polluted")  # runs = 2: file order, then reversed
-    config = load_config(project)
-    run_step(config, PYTHON, Console(quiet=True))
-    data = stability_step(config, PYTHON, Console(quiet=True))
+    project, data = polluted.project, polluted.stability
     suspects = data["suspects"]
     victim = suspects["tests/test_b_victim.py::test_mode_is_ok"]
     assert (victim["kind"], victim["culprit_role"], victim["culprit"]) == (
