@@ -19,9 +19,9 @@ nox.options.sessions = ["tests", "lint"]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run phasegate's own test suite."""
+    """Run phasegate's own test suite on every core (pytest-xdist; `-- -n0` for one process)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs)
 
 
 @nox.session
