@@ -52,6 +52,19 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "committer@example.com")
 
 
+# A module- or session-scoped fixture is computed once per xdist worker that runs a test using
+# it; under --dist loadgroup, the tests sharing one of these go to one worker.
+SHARED_FIXTURES = ("polluted", "triaged", "blamed")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Module- and session-scoped fixtures are set up before any test's own isolation.

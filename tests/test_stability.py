@@ -130,7 +130,6 @@ def test_what_clean_runs_prove() -> None:
     )
 
 
-@pytest.mark.xdist_group("polluted")
 def test_reruns_find_the_polluter_the_state_setter_and_the_real_failure(
     polluted: Stabilised,
 ) -> None:

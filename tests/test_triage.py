@@ -396,7 +396,6 @@ def test_a_test_that_runs_no_production_code_is_a_test_bug(blamed: dict[str, Any
 # --- order dependency: the polluter in the fix, the two-test repro --------------------------
 
 
-@pytest.mark.xdist_group("polluted")
 def test_order_dependent_failure_names_its_polluter(polluted: Stabilised) -> None:
     found = verdicts(polluted.triage)
     victim = found["tests/test_b_victim.py::test_mode_is_ok"]
