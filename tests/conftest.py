@@ -53,7 +53,9 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # A module- or session-scoped fixture is computed once per xdist worker that runs a test using
-# it; under --dist loadgroup, the tests sharing one of these go to one worker.
+# it; under --dist loadgroup, the tests sharing one of these go to one worker. (Not yet with
+# pytest >= 9.2, where xdist 3.8 groups nothing, pytest-dev/pytest-xdist#1386: still correct,
+# each worker then computes its own copy.)
 SHARED_FIXTURES = ("polluted", "triaged", "blamed")
 
 
