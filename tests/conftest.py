@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.run.step import run_step
+from tasks.stability.step import stability_step
+from tasks.triage.step import triage_step
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
+def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from `root` with its own $HOME, git identity and no outer pytest, coverage or
+    phasegate settings (xdist's worker variables included, so a run under -n matches -n0)."""
+    monkeypatch.chdir(root)
     for name in list(os.environ):
-        if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_")) or name in (
+        if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_", "PYTEST_XDIST_")) or name in (
             "COVERAGE_FILE",
             "COVERAGE_PROCESS_START",
             "PYTEST_ADDOPTS",
         ):
             monkeypatch.delenv(name)
-    home = tmp_path / "home"
+    # The sample projects use neither, yet a global install loads both into each of the ~130
+    # pytest processes the suite starts: two thirds of each start-up (1.5 s -> 0.5 s here,
+    # mostly hypothesis). Blocking a plugin that is not installed is a no-op.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:benchmark")
+    home = root / "home"
     home.mkdir()
-    templates = tmp_path / "git-templates"
+    templates = root / "git-templates"
     templates.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -35,6 +50,34 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Committer")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "committer@example.com")
+
+
+# A module- or session-scoped fixture is computed once per xdist worker that runs a test using
+# it; under --dist loadgroup, the tests sharing one of these go to one worker. (Not yet with
+# pytest >= 9.2, where xdist 3.8 groups nothing, pytest-dev/pytest-xdist#1386: still correct,
+# each worker then computes its own copy.)
+SHARED_FIXTURES = ("polluted", "triaged", "blamed")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Module- and session-scoped fixtures are set up before any test's own isolation.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(tmp_path_factory.mktemp("session"), monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    isolate(tmp_path, monkeypatch)
     yield
 
 
@@ -48,6 +91,34 @@ def sample(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+@dataclasses.dataclass(frozen=True)
+class Stabilised:
+    """A sample project after run, stability (every rerun and bisection) and triage."""
+
+    project: Path
+    stability: dict[str, Any]
+    triage: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def _polluted_once(tmp_path_factory: pytest.TempPathFactory) -> Stabilised:
+    project = tmp_path_factory.mktemp("shared") / "polluted"
+    shutil.copytree(FIXTURES / "polluted", project)
+    config = load_config(project, env={})  # runs = 2: file order, then reversed
+    console = Console(quiet=True)
+    run_step(config, Path(sys.executable), console)
+    stability = stability_step(config, Path(sys.executable), console)
+    return Stabilised(project, stability, triage_step(config, Path(sys.executable), console))
+
+
+@pytest.fixture
+def polluted(_polluted_once: Stabilised) -> Stabilised:
+    """The `polluted` sample stabilised and triaged once per session (its reruns and
+    bisections take ~20 s); each test gets its own copy of the results. Nothing runs
+    phasegate on the project again, so a test may run a command in it, never change it."""
+    return copy.deepcopy(_polluted_once)
 
 
 GIT_IDENTITY = (

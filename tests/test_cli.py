@@ -40,7 +40,7 @@ def test_validate_passes_with_exit_0(sample: Sample, capsys: pytest.CaptureFixtu
 
 def test_validate_with_failures_exits_1_and_still_writes_the_summary(sample: Sample) -> None:
     project = sample("basic")
-    assert main(["validate", "--project", str(project), "--runs", "1"]) == 1
+    assert main(["validate", "--project", str(project), "--runs", "1", "--rerun-budget", "0"]) == 1
     summary = (project / ".phasegate/reports/PHASE-SUMMARY.md").read_text()
     assert "status: failed" in summary
     assert "4 root causes (4 failures and errors)" in summary
