@@ -192,8 +192,8 @@ def test_a_corrupt_flaky_record_stops_validate_before_the_first_test(
     seen.write_text('{"format": 1, "tests": []}')
     err = validate_stops_early(project, capsys)
     assert err == (
-        f"{seen} is not a phasegate seen-flaky file; restore it from version control, "
-        "or remove it to start a new record"
+        f'{seen}: expected {{"format": 1, "tests": {{...}}}}; restore it from version '
+        "control, or remove it to start a new record"
     )
 
 

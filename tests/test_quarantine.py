@@ -132,7 +132,10 @@ def test_bad_quarantine_file_stops_stability_before_any_run(sample: Sample) -> N
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{", "is not valid JSON"), ('{"format": 9, "tests": {}}', "has format 9, newer")],
+    [
+        ("{", ": not valid JSON"),
+        ('{"format": 9, "tests": {}}', "format 9 was written by a newer phasegate"),
+    ],
 )
 def test_unreadable_seen_flaky_file_is_refused_and_kept(
     tmp_path: Path, text: str, message: str

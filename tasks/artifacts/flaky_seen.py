@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from tasks.artifacts.shape import check
-from tasks.artifacts.store import write_text_atomic
+from tasks.artifacts.store import read_kept, write_text_atomic
 from tasks.errors import HistoryError
 
 SEEN_FORMAT = 1
@@ -33,20 +33,7 @@ def load_seen(path: Path) -> dict[str, SeenEntry]:
     if not path.is_file():
         return {}
     fix = "restore it from version control, or remove it to start a new record"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HistoryError(f"{path} is not valid JSON ({exc}); {fix}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), dict):
-        raise HistoryError(f"{path} is not a phasegate seen-flaky file; {fix}")
-    found = data.get("format")
-    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
-        raise HistoryError(f"{path}: format {found!r} is not a version number; {fix}")
-    if found > SEEN_FORMAT:
-        raise HistoryError(
-            f"{path} has format {found}, newer than this phasegate reads ({SEEN_FORMAT}); "
-            "upgrade phasegate"
-        )
+    data = read_kept(path, "tests", dict, SEEN_FORMAT, fix)
     problem = check(data["tests"], dict[str, SeenEntry], "tests")
     if problem:
         raise HistoryError(f"{path}: {problem}; {fix}")

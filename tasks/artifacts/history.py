@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
-from tasks.artifacts import write_text_atomic
+from tasks.artifacts.store import read_kept, write_text_atomic
 from tasks.errors import HistoryError
 
 # Format of trending.json.
@@ -47,23 +47,7 @@ def load_history(path: Path) -> list[HistoryEntry]:
     if not path.exists():
         return []
     fix = "fix or move the file; phasegate left it untouched"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HistoryError(f"{path}: not valid JSON ({exc}); {fix}") from None
-    except OSError as exc:
-        raise HistoryError(f"{path}: cannot be read ({exc.strerror}); {fix}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("phases"), list):
-        shape = f'{{"format": {HISTORY_FORMAT}, "phases": [...]}}'
-        raise HistoryError(f"{path}: expected {shape}; {fix}")
-    found = data.get("format")
-    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
-        raise HistoryError(f"{path}: format {found!r} is not a version number; {fix}")
-    if found > HISTORY_FORMAT:
-        raise HistoryError(
-            f"{path}: format {found} was written by a newer phasegate (this one reads up to "
-            f"{HISTORY_FORMAT}); upgrade phasegate. The file was left untouched"
-        )
+    data = read_kept(path, "phases", list, HISTORY_FORMAT, fix)
     phases: list[Any] = data["phases"]
     if not all(isinstance(p, dict) and isinstance(p.get("phase"), str) for p in phases):
         raise HistoryError(f'{path}: every entry of "phases" needs a "phase" name; {fix}')

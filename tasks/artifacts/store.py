@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from tasks.artifacts.shape import check
-from tasks.errors import MissingArtifactError, PhaseError
+from tasks.errors import HistoryError, MissingArtifactError, PhaseError
 
 T = TypeVar("T")
 
@@ -124,6 +124,31 @@ def load(path: Path, kind: Kind[T]) -> T:
         raise MissingArtifactError(f"{path}: format {found!r}, expected {kind.format}; {rerun}")
     del data["format"]
     return from_json(kind, data, str(path))
+
+
+def read_kept(path: Path, key: str, holds: type, newest: int, fix: str) -> dict[str, Any]:
+    """A file meant to be committed (the history, the flaky record), which phasegate never
+    rewrites unless it can read it: JSON with a version number up to `newest` and `key`
+    holding a `holds` (list or dict). Anything else is refused with one line, the file left
+    as it was."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HistoryError(f"{path}: not valid JSON ({exc}); {fix}") from None
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot be read ({exc.strerror}); {fix}") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key), holds):
+        shape = "[...]" if holds is list else "{...}"
+        raise HistoryError(f'{path}: expected {{"format": {newest}, "{key}": {shape}}}; {fix}')
+    found = data.get("format")
+    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
+        raise HistoryError(f"{path}: format {found!r} is not a version number; {fix}")
+    if found > newest:
+        raise HistoryError(
+            f"{path}: format {found} was written by a newer phasegate (this one reads up to "
+            f"{newest}); upgrade phasegate. The file was left untouched"
+        )
+    return data
 
 
 def load_fresh(path: Path, kind: Kind[T], run_id: str) -> T | None:
