@@ -30,6 +30,7 @@ JSON_ARTIFACTS = (
 )
 VOLATILE = {"run_id", "base_run_id", "started", "duration", "rerun_seconds", "date", "seed"}
 TIMES = re.compile(r"\b\d+(\.\d+)?s\b")  # "12.3s" in gate values and summary tables
+REPORTS = re.compile(r"<project>/(reports/phasegate|\.phasegate/reports)")  # moved in 0.2
 PLUGIN = re.compile(r"PYTHONPATH=\S*/tasks/pytest_plugin")  # where each phasegate is installed
 
 
@@ -41,6 +42,7 @@ def normalise(value: Any, project: str) -> Any:
         return [normalise(v, project) for v in value]
     if isinstance(value, str):
         value = PLUGIN.sub("PYTHONPATH=<plugin>", value.replace(project, "<project>"))
+        value = REPORTS.sub("<project>/<reports>", value)
         value = re.sub(r"-{3,}", "---", re.sub(r" +", " ", value))  # table widths follow times
         return TIMES.sub("<time>", value)
     if isinstance(value, float):
