@@ -31,6 +31,13 @@ from tasks.pytest_command import Invocation, build, environment, replay_command
 from tasks.pytest_journal import complete, read_journal, stop_reason
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# pytest's own words when a conftest imports what is not installed (it stops before any
+# hook of ours runs, so its output is all there is to read).
+_CONFTEST_MISSING = re.compile(
+    r"ImportError while loading conftest '(?P<conftest>[^']+)'.*?"
+    r"No module named '(?P<module>[^']+)'",
+    re.DOTALL,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,7 +190,21 @@ def check_ran(result: PytestResult, config: PhaseConfig, log: Path) -> dict[str,
             f"stopped; raise `timeout` in [tool.phasegate] if it is only slow; full log: {log}"
         )
     if record is None:
-        tail = "\n".join(log.read_text(encoding="utf-8").strip().splitlines()[-8:])
+        text = log.read_text(encoding="utf-8")
+        tail = "\n".join(text.strip().splitlines()[-8:])
+        missing = _CONFTEST_MISSING.search(text)
+        if missing is not None:
+            install = (
+                f"add it to {config.where('install')}"
+                if config.given("install")
+                else "set `install` in [tool.phasegate]"
+            )
+            raise ConfigError(
+                f"pytest could not load {missing['conftest']}: module {missing['module']} is "
+                "not installed in the test environment; declare it in the project's test "
+                f"dependencies (a tests extra or dependency group, a requirements file) or "
+                f"{install}; full log: {log}"
+            )
         if result.exit_code == 4:
             raise ConfigError(
                 f"pytest refused to start (exit 4, usage error); check `pytest_args` and `tests` "

@@ -17,7 +17,7 @@ from tasks.artifacts import Artifacts
 from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.errors import NoTestsError
+from tasks.errors import ConfigError, NoTestsError
 from tasks.layout import project_layout
 from tasks.run.step import run_step
 
@@ -260,3 +260,25 @@ def test_a_single_module_project_with_its_test_beside_it_works_with_defaults(
     assert data["coverage"] is not None
     assert data["coverage"]["sources"] == ["onemod"]
     assert data["coverage_note"] == "detected top-level modules"
+
+
+def test_a_conftest_importing_an_uninstalled_module_names_it_and_the_fix(tmp_path: Path) -> None:
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\n',
+            "tests/conftest.py": "import not_installed_helper_zz\n",
+            "tests/test_x.py": "def test_x():\n    pass\n",
+        },
+    )
+    config = load_config(project, env={})
+    with pytest.raises(ConfigError) as caught:
+        run_step(config, PYTHON, Console(quiet=True))
+    assert str(caught.value) == (
+        f"pytest could not load {project / 'tests/conftest.py'}: module "
+        "not_installed_helper_zz is not installed in the test environment; declare it in the "
+        "project's test dependencies (a tests extra or dependency group, a requirements file) "
+        "or set `install` in [tool.phasegate]; full log: "
+        f"{config.reports_dir / 'run.log'}"
+    )
+    assert caught.value.exit_code == 2
