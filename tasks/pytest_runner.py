@@ -85,7 +85,9 @@ def repro_command(
     env = ""
     if config.pythonpath:
         env = "PYTHONPATH=" + shlex.quote(os.pathsep.join(config.pythonpath)) + " "
-    return f"{env}{shlex.join([shown, '-m', 'pytest', '-p', 'no:randomly', *extra, *args])}"
+    # The project's pytest_args too: a doctest, for one, is not found without them.
+    command = [shown, "-m", "pytest", "-p", "no:randomly", *config.pytest_args, *extra, *args]
+    return env + shlex.join(command)
 
 
 def _pump(lines: Iterable[str], log: IO[str], echo: IO[str] | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -509,3 +511,48 @@ def test_an_expectation_edited_with_the_code_it_runs_is_a_test_bug(tmp_path: Pat
     assert edited["category"] == "test"
     assert "changed both the code and the line that fails (tests/test_ops.py:6)" in edited["reason"]
     assert found["tests/test_ops.py::test_inc"]["category"] == "production"
+
+
+def test_a_doctest_failure_is_production_and_its_repro_runs_the_doctest(tmp_path: Path) -> None:
+    # The package is listed in `tests` for its doctests, with --doctest-modules in pytest_args:
+    # the module stays production code, and the repro command carries the pytest_args that a
+    # doctest needs to be found at all.
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [tool.phasegate]
+                venv = "none"
+                runs = 1
+                rerun_budget = 0
+                tests = ["calc", "tests"]
+                pytest_args = ["--doctest-modules"]
+            """,
+            "calc/__init__.py": '''
+                def half(x):
+                    """
+                    >>> half(4)
+                    2
+                    """
+                    return x / 2
+            ''',
+            "tests/test_calc.py": "from calc import half\n\ndef test_half():\n    assert half(2)\n",
+        },
+    )
+    commit_all(project, "calc")
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = triage_step(config, PYTHON, Console(quiet=True))
+    [failure] = data["failures"]
+    assert failure["nodeid"] == "calc/__init__.py::calc.half"
+    assert failure["category"] == "production"
+    repro = failure["repro"]
+    assert repro == "python -m pytest -p no:randomly --doctest-modules calc/__init__.py::calc.half"
+    done = subprocess.run(
+        [sys.executable, *shlex.split(repro)[1:]],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1  # the doctest ran and failed: not "ERROR: not found" (4)
