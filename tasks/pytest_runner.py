@@ -99,12 +99,14 @@ def _pump(lines: Iterable[str], log: IO[str], echo: IO[str] | None) -> None:
             log.write(_ANSI.sub("", line))
 
 
-def _remove_temporaries(inv: Invocation) -> None:
-    """What a stopped process leaves: its journal, a half-written record, coverage pieces."""
+def _remove_temporaries(inv: Invocation, *, stopped: bool = True) -> None:
+    """What a process leaves: its journal, a half-written record, and, when it was stopped,
+    coverage pieces. A run that ended by itself keeps them: with the project's `parallel =
+    true` they are its measurement, which the coverage reporter combines."""
     inv.journal.unlink(missing_ok=True)
     for tmp in inv.record.parent.glob(".record-*.tmp"):
         tmp.unlink(missing_ok=True)
-    if inv.coverage is not None:
+    if inv.coverage is not None and stopped:
         data = inv.coverage.data_file
         for piece in data.parent.glob(glob.escape(data.name) + ".*"):
             piece.unlink(missing_ok=True)
@@ -155,7 +157,7 @@ def run_pytest(
         console.stream.flush()
     duration = time.perf_counter() - started
     result = _outcome(inv, proc.returncode, duration, replay, timed_out, limit)
-    _remove_temporaries(inv)
+    _remove_temporaries(inv, stopped=bool(result.stopped) or timed_out)
     if result.stopped:
         where = ", ".join(result.stopped_in) or "no test (the log says where)"
         console.step(f"{inv.label}: {result.stopped} in {where}; its process group was stopped")

@@ -300,8 +300,9 @@ def test_test_files_the_projects_config_measures_stay_out_of_the_total(tmp_path:
     )
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 def test_a_package_pytest_imports_before_any_test_is_measured_from_its_first_line(
-    tmp_path: Path,
+    tmp_path: Path, parallel: bool
 ) -> None:
     # mylib is a pytest plugin of the project's own (-p mylib.plugin), so pytest imports it
     # while it starts, as it imports pluggy or iniconfig: its module-level lines run before
@@ -316,6 +317,8 @@ def test_a_package_pytest_imports_before_any_test_is_measured_from_its_first_lin
                 venv = "none"
                 source = ["mylib"]
             """,
+            # The project's own config may ask for one data file per process (pluggy does).
+            ".coveragerc": "[run]\nparallel = true\n" if parallel else "[run]\n",
             "mylib/__init__.py": "SCALE = 2\n\n\ndef double(x):\n    return SCALE * x\n",
             "mylib/plugin.py": "import mylib\n\nMARK = 'mylib'\n",
             "tests/test_double.py": "from mylib import double\n\n\ndef test_double():\n"
@@ -333,6 +336,13 @@ def test_a_package_pytest_imports_before_any_test_is_measured_from_its_first_lin
         capture_output=True,
         check=True,
     )
+    if parallel:
+        subprocess.run(
+            [sys.executable, "-m", "coverage", "combine", f"--data-file={own}"],
+            cwd=project,
+            capture_output=True,
+            check=True,
+        )
     done = subprocess.run(
         [sys.executable, "-m", "coverage", "report", "--format=total", f"--data-file={own}"],
         cwd=project,

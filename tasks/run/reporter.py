@@ -43,6 +43,11 @@ class Stopped(Exception):
 def write_reports(arts: Artifacts) -> None:
     """Write the three reports from the data file (in the project's folder)."""
     cov = Coverage(data_file=str(arts.coverage_data), config_file=True)
+    if not arts.coverage_data.is_file():
+        # The project's `parallel = true` left one data file per process: combine them the
+        # way `coverage combine` does, with the project's [paths].
+        cov.combine(keep=False)
+        cov.save()
     cov.load()
     report = arts.coverage_report_json
     partial = report.with_name(f".{report.name}.{os.getpid()}.tmp")

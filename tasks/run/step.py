@@ -7,6 +7,7 @@ run of its own, and it counts as the first of the stability runs.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import shlex
 import sys
@@ -19,11 +20,10 @@ from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.project_tools import coverage_run_options, pytest_addopts, uses_xdist
+from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
-from tasks.run import reporter
 from tasks.run.sources import coverage_sources
 
 
@@ -54,14 +54,18 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
 
 def starts_early(config: PhaseConfig) -> bool:
     """Whether coverage can start before pytest (`coverage run -m pytest`): not under xdist,
-    whose workers only pytest-cov measures, nor with the project's `parallel` data files."""
+    whose workers only pytest-cov measures."""
     args = [
         *pytest_addopts(config.project),
         *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
         *config.pytest_args,
     ]
-    parallel = str(coverage_run_options(config.project).get("parallel", "")).lower()
-    return not uses_xdist(args) and parallel not in ("true", "1", "yes", "on")
+    return not uses_xdist(args)
+
+
+def measured_anything(data_file: Path) -> bool:
+    """The data file, or the per-process pieces a project's `parallel = true` leaves."""
+    return data_file.is_file() or any(data_file.parent.glob(glob.escape(data_file.name) + ".*"))
 
 
 def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
@@ -97,7 +101,11 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
     record = check_ran(result, config, arts.run_log)
     run_id = uuid.uuid4().hex
     arts.impact_json.unlink(missing_ok=True)
-    if coverage is not None and coverage.data_file.is_file():
+    if coverage is not None and measured_anything(coverage.data_file):
+        # Imported here, not at the top: `python -m tasks.run.reporter` imports tasks.run
+        # first, and a module-level import would load the reporter twice (runpy warns).
+        from tasks.run import reporter
+
         reporter.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
     data: RunArtifact = {
