@@ -69,10 +69,15 @@ def pytest_addopts(project: Path) -> list[str]:
 
 
 def uses_xdist(args: Sequence[str]) -> bool:
-    """Whether pytest arguments spread the run over pytest-xdist workers."""
-    for arg in args:
+    """Whether pytest arguments spread the run over pytest-xdist workers (`-n 0` does not)."""
+    for i, arg in enumerate(args):
+        value = args[i + 1] if i + 1 < len(args) else ""
+        if arg in ("-n", "--numprocesses"):
+            return value not in ("0", "")
+        if arg.startswith("--numprocesses="):
+            return arg.partition("=")[2] != "0"
+        if arg.startswith("-n") and len(arg) > 2:
+            return arg[2:] != "0"
         if arg in XDIST_FLAGS or any(arg.startswith(f"{f}=") for f in XDIST_FLAGS[1:]):
-            return arg not in ("-n0", "--numprocesses=0")
-        if arg.startswith("-n") and arg[2:] not in ("0", ""):
             return True
     return False

@@ -21,6 +21,7 @@ from tasks.project_tools import coverage_run_options, pytest_addopts, uses_xdist
         # not spread
         ([], False),
         (["-n0"], False),
+        (["-n", "0"], False),
         (["--numprocesses=0"], False),
         (["-q", "--strict-markers"], False),
     ],
