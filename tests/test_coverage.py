@@ -256,6 +256,9 @@ def test_empty_coverage_data_fails_closed(sample: Sample) -> None:
     data = coverage_step(config, PYTHON, Console(quiet=True))
     statuses = {g["name"]: g["status"] for g in data["gates"]}
     assert statuses["coverage data"] == "fail"
+    # Nothing measured never enters the history as 0%, where the next phase's increase gate
+    # would pass trivially.
+    assert load_history(config.trending) == []
 
 
 def test_test_files_the_projects_config_measures_stay_out_of_the_total(tmp_path: Path) -> None:
