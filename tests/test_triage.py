@@ -556,3 +556,33 @@ def test_a_doctest_failure_is_production_and_its_repro_runs_the_doctest(tmp_path
         check=False,
     )
     assert done.returncode == 1  # the doctest ran and failed: not "ERROR: not found" (4)
+
+
+def test_one_production_bug_failing_many_assertions_is_one_root_cause(tmp_path: Path) -> None:
+    # A wrong rounding in price() makes five tests' assertions fail; each asserts on its own
+    # line, but they all run the one line the passing tests never reach: one root cause.
+    tests = "\n".join(
+        f"def test_price_{n}():\n    assert price({n}.5) == {n + 1}\n\n" for n in range(5)
+    )
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\nruns = 1\nrerun_budget = 0\n',
+            "shop/__init__.py": "def price(x):\n    if x % 1:\n        return int(x)\n"
+            "    return x\n",
+            "tests/test_price.py": "from shop import price\n\n\n"
+            + tests
+            + "def test_whole():\n    assert price(2) == 2\n",
+        },
+    )
+    commit_all(project, "shop")
+    config = load_config(project, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = triage_step(config, PYTHON, Console(quiet=True))
+    assert len(data["failures"]) == 5
+    [only] = data["groups"]
+    assert (only["count"], only["category"], only["site"]) == (
+        5,
+        "production",
+        "shop/__init__.py:3",
+    )

@@ -1467,3 +1467,23 @@ def test_modules_failing_on_one_missing_module_are_one_root_cause() -> None:
         "environment",
         "module requests not installed",
     )
+
+
+def test_suspect_lines_pick_what_failing_tests_run_and_passing_ones_do_not() -> None:
+    from tasks.triage.localize import suspect_lines
+
+    lines = {
+        # three failing tests share the buggy line 12 and the common line 3
+        "t::a": {"/p/m.py": {3, 12, 20}},
+        "t::b": {"/p/m.py": {3, 12}},
+        "t::c": {"/p/m.py": {3, 12, 30}},
+        # passing tests run line 3 (and 20, 30) but never 12
+        "t::ok1": {"/p/m.py": {3, 20}},
+        "t::ok2": {"/p/m.py": {3, 30}},
+        # test code never counts
+        "t::d": {"/p/tests/test_m.py": {1, 2}},
+    }
+    production = lambda f: "/tests/" not in f  # noqa: E731
+    found = suspect_lines({"t::a", "t::b", "t::c", "t::d"}, lines, production)
+    assert found == dict.fromkeys(("t::a", "t::b", "t::c"), ("/p/m.py", 12))
+    assert suspect_lines(set(), lines, production) == {}

@@ -18,6 +18,7 @@ from tasks.impact import lines_by_test
 from tasks.layout import project_layout
 from tasks.pytest_runner import repro_command
 from tasks.triage.facts import Category
+from tasks.triage.localize import shared_causes
 from tasks.triage.probe import GitProbe
 from tasks.triage.report import group, headline, render_failures
 from tasks.triage.rules import classify
@@ -59,6 +60,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
                 ),
             )
         verdicts.append(verdict)
+    verdicts = shared_causes(verdicts, tests_lines, layout)
     groups = group(verdicts)
     by_category = {c.value: sum(v.category == c for v in verdicts) for c in Category}
     data: TriageArtifact = {
