@@ -282,3 +282,23 @@ def test_a_conftest_importing_an_uninstalled_module_names_it_and_the_fix(tmp_pat
         f"{config.reports_dir / 'run.log'}"
     )
     assert caught.value.exit_code == 2
+
+
+def test_the_reports_never_look_like_a_package_to_setuptools(tmp_path: Path) -> None:
+    # A flat-layout project is installed with setuptools' automatic discovery, which took the
+    # old default reports/ folder for a second top-level package and refused to build.
+    from setuptools.discovery import FlatLayoutPackageFinder
+
+    project = write_files(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[project]\nname = "flat"\nversion = "1"\n'
+            '[tool.phasegate]\nvenv = "none"\n',
+            "flat/__init__.py": "def one():\n    return 1\n",
+            "tests/test_flat.py": "from flat import one\n\ndef test_one():\n    assert one()\n",
+        },
+    )
+    run_step(load_config(project, env={}), PYTHON, Console(quiet=True))
+    assert (project / ".phasegate/reports/run.json").is_file()
+    found = FlatLayoutPackageFinder.find(str(project), exclude=("tests", "tests.*"))
+    assert list(found) == ["flat"]
