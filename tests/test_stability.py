@@ -318,3 +318,18 @@ def test_a_module_that_fails_to_collect_fails_the_phase_whatever_the_pass_rate(
         "detail": "tests/test_needs_extra.py: ModuleNotFoundError: No module named "
         "'not_installed_module_qq'; their tests never ran",
     }
+
+
+def test_reruns_delete_only_their_own_files(sample: Sample) -> None:
+    # reports_dir may be a folder of the project's own: a file it keeps where the reruns go
+    # survives them.
+    project = sample("flaky")
+    notes = project / "docs/stability/reruns/NOTES.md"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("kept\n")
+    config = load_config(project, cli={"reports_dir": "docs"}, env={})
+    run_step(config, PYTHON, Console(quiet=True))
+    data = stability_step(config, PYTHON, Console(quiet=True))
+    assert data["suspects"]  # the reruns ran
+    assert list(notes.parent.glob("rerun-*.log"))
+    assert notes.read_text() == "kept\n"

@@ -8,7 +8,6 @@ ended raises NotRun, so the suspect stays unresolved rather than being misjudged
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from tasks.artifacts import Artifacts
 from tasks.artifacts.stability import FlakyRow
+from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.pytest_command import Invocation
@@ -84,7 +84,9 @@ def suspect_runner(
 ) -> RunTests:
     """Reruns for the suspects: one fresh process per call, quiet, within the budget."""
     folder = Artifacts(config.reports_dir).stability_dir / "reruns"
-    shutil.rmtree(folder, ignore_errors=True)
+    # Only what earlier reruns wrote: reports_dir may be a folder of the project's own.
+    remove_written(folder, ("rerun-*", ".record-*.tmp"))
+    make_owned_dir(folder)
     counter = itertools.count(1)
 
     def run(tests: Sequence[str]) -> str:
