@@ -29,6 +29,15 @@ Sample = Callable[[str], Path]
 PYTHON = Path(sys.executable)
 
 
+def coverage_total(project: Path, data_file: Path, *args: str) -> str:
+    """coverage.py's own total of a data file (`coverage report --format=total`), with `%`."""
+    command = ["coverage", "report", "--format=total", *args, f"--data-file={data_file}"]
+    done = subprocess.run(
+        [sys.executable, "-m", *command], cwd=project, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip() + "%"
+
+
 @pytest.mark.parametrize(
     ("total", "target", "precision", "status"),
     [
@@ -168,21 +177,8 @@ def test_total_equals_coverage_reports_own(sample: Sample) -> None:
     run_step(config, PYTHON, Console(quiet=True))
     data = coverage_step(config, PYTHON, Console(quiet=True))
     reports = project / ".phasegate/reports/coverage"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "coverage",
-            "report",
-            "--format=total",
-            f"--data-file={reports}/.coverage",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert data["display"] == done.stdout.strip() + "%"
+    total = coverage_total(project, reports / ".coverage")
+    assert data["display"] == total
     gate = next(g for g in data["gates"] if g["name"] == "coverage target")
     assert (gate["actual"], gate["status"]) == ("62%", "fail")  # unused() never runs: 5 of 8
     assert (
@@ -281,22 +277,8 @@ def test_test_files_the_projects_config_measures_stay_out_of_the_total(tmp_path:
     config = load_config(project, env={})
     run_step(config, PYTHON, Console(quiet=True))
     data = coverage_step(config, PYTHON, Console(quiet=True))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "coverage",
-            "report",
-            "--format=total",
-            "--omit=tests/*",
-            f"--data-file={config.reports_dir}/coverage/.coverage",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert data["display"] == done.stdout.strip() + "%" == "75%"  # 86% with the test file
+    total = coverage_total(project, config.reports_dir / "coverage/.coverage", "--omit=tests/*")
+    assert data["display"] == total == "75%"  # 86% with the test file
     assert [f["file"] for f in data["files"]] == ["mylib/__init__.py"]
     assert data["warnings"][-1].startswith(
         "the project's coverage config also measures 1 test file(s) (tests/test_one.py)"
@@ -346,14 +328,8 @@ def test_a_package_pytest_imports_before_any_test_is_measured_from_its_first_lin
             capture_output=True,
             check=True,
         )
-    done = subprocess.run(
-        [sys.executable, "-m", "coverage", "report", "--format=total", f"--data-file={own}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert data["display"] == done.stdout.strip() + "%" == "100%"
+    total = coverage_total(project, own)
+    assert data["display"] == total == "100%"
     # Per-test contexts still name the test that ran each line.
     assert data["warnings"] == []
     assert data["impact_index"] is not None
