@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tasks.config import PhaseConfig
+from tasks.orders import Order, OrderKind
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "phasegate_recorder"
@@ -44,7 +45,7 @@ class Invocation:
     """One pytest process: what it runs, in which order, where it writes."""
 
     label: str
-    order: str  # file | reverse | shuffle:SEED | ids:PATH (a rerun: those tests, from a file)
+    order: Order  # a rerun's is ids:PATH: those tests, from a file
     record: Path
     log: Path
     junit: Path | None = None
@@ -68,7 +69,7 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
         starts += [f"--source={','.join(cov.sources)}"] if cov.sources else []
         # --no-cov: a --cov in the project's addopts must not start a second measurement.
         argv = [*starts, *argv[1:], "-p", CONTEXTS_PLUGIN, "--no-cov"]
-    if inv.order != "file":
+    if inv.order.kind is not OrderKind.FILE:
         argv += ["-p", "no:randomly"]  # pytest-randomly would reshuffle our order
     if inv.junit is not None:
         argv += [f"--junitxml={inv.junit}"]
@@ -84,7 +85,7 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
     extra = {
         "PHASEGATE_RECORD": str(inv.record),
         "PHASEGATE_JOURNAL": str(inv.journal),
-        "PHASEGATE_ORDER": inv.order,
+        "PHASEGATE_ORDER": str(inv.order),
         "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
     }
     if cov is not None:

@@ -12,6 +12,7 @@ import pytest
 from tasks.artifacts.stability import RunEntry
 from tasks.config import load_config
 from tasks.gates import at_least
+from tasks.orders import FILE
 from tasks.results import format_rate, pass_rate
 from tasks.stability.facts import Observed, run_entry, stability_facts, what_runs_prove
 from tasks.stability.suspects import Escalation
@@ -216,7 +217,7 @@ def test_what_runs_prove(clean: int, runs: int, unresolved: int, proves: str) ->
 
 
 def _run(index: int, exit_code: int, counts: dict[str, int]) -> RunEntry:
-    return run_entry(index, "file", 1.0, exit_code, counts, "replay", "log")
+    return run_entry(index, FILE, 1.0, exit_code, counts, "replay", "log")
 
 
 def _observed(runs: list[RunEntry], kinds: list[str]) -> Observed:

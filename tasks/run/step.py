@@ -20,6 +20,7 @@ from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.orders import FILE
 from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
@@ -90,7 +91,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
         python,
         Invocation(
             label="run",
-            order="file",
+            order=FILE,
             record=arts.run_record,
             log=arts.run_log,
             junit=arts.junit_xml,
@@ -117,7 +118,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
         "python": sys.version.split()[0],
         "pytest_version": record["pytest_version"],
         "rootdir": record["rootdir"],
-        "order": "file",
+        "order": str(FILE),
         "replay": result.replay,
         "counts": counts,
         "pass_rate": pass_rate(counts),

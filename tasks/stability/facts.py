@@ -11,27 +11,29 @@ from collections.abc import Mapping, Sequence
 from tasks.artifacts.stability import FlakyRow, QuarantineJSON, RunEntry, StabilityArtifact
 from tasks.config import PhaseConfig
 from tasks.gates import FAIL, PASS, Gate, at_least
+from tasks.orders import FILE, Order, OrderKind
 from tasks.results import BAD, pass_rate
 from tasks.stability.quarantine import Entry, quarantine_gate
 from tasks.stability.suspects import UNRESOLVED, Escalation, is_flaky
 
 
-def plan_orders(config: PhaseConfig, seed: int) -> list[str]:
+def plan_orders(config: PhaseConfig, seed: int) -> list[Order]:
     """The order of every run; run 1 is the `run` step's file order."""
-    plans = ["file"]
+    plans = [FILE]
     shuffles = 0
     for k in range(1, config.runs):
-        order = config.orders[k - 1] if k - 1 < len(config.orders) else "shuffle"
-        if order == "shuffle":
-            order = f"shuffle:{seed + shuffles}"
+        kind = OrderKind(config.orders[k - 1] if k - 1 < len(config.orders) else "shuffle")
+        if kind is OrderKind.SHUFFLE:
+            plans.append(Order(kind, seed=seed + shuffles))
             shuffles += 1
-        plans.append(order)
+        else:
+            plans.append(Order(kind))
     return plans
 
 
 def run_entry(
     index: int,
-    order: str,
+    order: Order,
     duration: float,
     exit_code: int,
     counts: Mapping[str, int],
@@ -40,8 +42,8 @@ def run_entry(
 ) -> RunEntry:
     return {
         "index": index,
-        "order": order.split(":")[0],
-        "seed": int(order.split(":")[1]) if order.startswith("shuffle:") else None,
+        "order": order.kind.value,
+        "seed": order.seed,
         "duration": round(duration, 3),
         "exit_code": exit_code,
         "counts": dict(counts),

@@ -18,6 +18,7 @@ from tasks.artifacts.stability import FlakyRow
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
+from tasks.orders import Order, OrderKind
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import PytestResult, repro_command, run_pytest
 from tasks.results import BAD, merge_reports, ran_before
@@ -103,7 +104,7 @@ def suspect_runner(
             python,
             Invocation(
                 label=f"rerun {n}",
-                order=f"ids:{ids}",
+                order=Order(OrderKind.IDS, ids=ids),
                 record=folder / f"rerun-{n}.json",
                 log=folder / f"rerun-{n}.log",
                 echo=False,

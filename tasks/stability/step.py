@@ -23,6 +23,7 @@ from tasks.artifacts.stability import STABILITY, RunEntry, StabilityArtifact
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL
+from tasks.orders import FILE, Order, OrderKind
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import run_pytest
 from tasks.results import BAD, collect_cause, format_counts, format_rate, summarise_record
@@ -40,13 +41,13 @@ Record = Mapping[str, Any]
 
 
 def _full_runs(
-    config: PhaseConfig, python: Path, base: RunArtifact, plans: list[str], console: Console
+    config: PhaseConfig, python: Path, base: RunArtifact, plans: list[Order], console: Console
 ) -> tuple[list[RunEntry], list[dict[str, str]], list[Record]]:
     """Runs 2.. in their orders: each run's entry, outcomes and the recorder's output."""
     arts = Artifacts(config.reports_dir)
     runs = [
         run_entry(
-            1, "file", base["duration"], base["exit_code"], base["counts"], base["replay"],
+            1, FILE, base["duration"], base["exit_code"], base["counts"], base["replay"],
             str(arts.run_log),
         )
     ]  # fmt: skip
@@ -82,7 +83,7 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> Stabi
     seen = load_seen(config.seen_flaky)
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(10**6)
     plans = plan_orders(config, seed)
-    if any(p.startswith("shuffle") for p in plans):
+    if any(p.kind is OrderKind.SHUFFLE for p in plans):
         console.step(f"stability: using seed={seed} (replay with --seed {seed})")
     runs, per_run, records = _full_runs(config, python, base, plans, console)
     matrix = outcomes_by_test(per_run)
