@@ -96,12 +96,6 @@ def _diff_names(top: Path, base: str, *options: str) -> set[Path]:
     return {top / n for n in _names(_run(top, (*_DIFF, "-z", "--name-only", *options, base, "--")))}
 
 
-def changed_files(cwd: Path, base: str) -> set[Path]:
-    """Absolute paths changed since `base` (committed, staged, unstaged or untracked)."""
-    top = toplevel(cwd)
-    return set() if top is None else _diff_names(top, base) | _untracked(top)
-
-
 def added_files(cwd: Path, base: str) -> set[Path]:
     """Absolute paths that did not exist at `base`: added since, committed or not."""
     top = toplevel(cwd)

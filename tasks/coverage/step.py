@@ -24,38 +24,32 @@ from tasks.coverage.facts import Gathered, PhaseChanges, coverage_facts, measure
 from tasks.coverage.files import file_rows
 from tasks.coverage.rules import fmt_pct
 from tasks.errors import ConfigError, MissingArtifactError, PhaseError
-from tasks.layout import project_layout
+from tasks.layout import Layout, project_layout
 from tasks.phase_changes import tests_created
 
 
 def files_tested(
-    config: PhaseConfig,
-    base: str | None,
+    layout: Layout,
+    changed: Mapping[Path, object] | None,
     index: impact.ImpactIndex,
     rows: Sequence[Mapping[str, Any]],
-    run: RunArtifact | None = None,
 ) -> list[str]:
-    """Production files executed by the tests this phase added or changed, from the impact
-    index (every tested file when there is no base to say what changed)."""
-    layout = project_layout(config, run)
-    measured_files = {r["file"] for r in rows}
+    """Production files (`rows`) executed by the tests this phase added or changed, from the
+    impact index; every tested file when there is no base to say what changed (`changed`)."""
     by_test = index.files_by_test()
-    if base is None:
-        touched = set(by_test)
-    else:
-        changed = gitinfo.changed_files(config.project, base)
-        touched = {t for t in by_test if layout.test_file(t) in changed}
-    files = {f for t in touched for f in by_test[t]}
-    return sorted(
-        f for f in files if f in measured_files and not layout.is_test_code(str(config.project / f))
+    touched = (
+        set(by_test) if changed is None else {t for t in by_test if layout.test_file(t) in changed}
     )
+    measured = {r["file"] for r in rows}
+    return sorted({f for t in touched for f in by_test[t]} & measured)
 
 
-def changed_production(config: PhaseConfig, base: str, run: RunArtifact) -> PhaseChanges:
+def changed_production(
+    config: PhaseConfig, layout: Layout, base: str, changed: Mapping[Path, set[int] | None]
+) -> PhaseChanges:
     """Production files changed since `base` (project-relative -> changed lines, None: new
     file), and the production source files added since `base`: Python files outside the
     tests and outside phasegate's own reports, committed or not."""
-    layout = project_layout(config, run)
 
     def production(path: Path) -> bool:
         return (
@@ -64,17 +58,13 @@ def changed_production(config: PhaseConfig, base: str, run: RunArtifact) -> Phas
             and not path.is_relative_to(config.reports_dir)
         )
 
-    changed = {
-        layout.rel(str(path)): lines
-        for path, lines in gitinfo.changed_lines(config.project, base).items()
-        if production(path)
-    }
+    lines = {layout.rel(str(path)): n for path, n in changed.items() if production(path)}
     added = sorted(
         layout.rel(str(p))
         for p in gitinfo.added_files(config.project, base)
         if p.suffix == ".py" and production(p)
     )
-    return PhaseChanges(changed, added)
+    return PhaseChanges(lines, added)
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -99,9 +89,11 @@ def gather(config: PhaseConfig, run: RunArtifact, report: dict[str, Any]) -> Gat
     history = load_history(config.trending)
     base, _ = resolve_base(config)
     index = impact.load(arts.impact_json, config.project, run["run_id"])
+    # One git diff serves both questions: which tests changed, which production lines did.
+    changed = None if base is None else gitinfo.changed_lines(config.project, base)
     tested = None
     if index is not None and index.per_test:
-        tested = files_tested(config, base, index, rows, run)
+        tested = files_tested(layout, changed, index, rows)
     stability = load_stability(config.reports_dir, run["run_id"])
     rootdir = Path(run["rootdir"]) if run["rootdir"] else None
     return Gathered(
@@ -112,7 +104,9 @@ def gather(config: PhaseConfig, run: RunArtifact, report: dict[str, Any]) -> Gat
         history=history,
         previous=previous(history, config.phase),
         base=base,
-        changes=None if base is None else changed_production(config, base, run),
+        changes=None
+        if base is None or changed is None
+        else changed_production(config, layout, base, changed),
         tested=tested,
         impact_index=str(arts.impact_json) if index is not None else None,
         tests_created=tests_created(config.project, base, node_ids(run), rootdir),
