@@ -7,10 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 from tasks.artifacts import Artifacts, write_text_atomic
-from tasks.artifacts.coverage import load_coverage
+from tasks.artifacts.coverage import CoverageArtifact, load_coverage
 from tasks.artifacts.history import load_history
 from tasks.artifacts.run import RunArtifact, load_run, node_ids
-from tasks.artifacts.stability import load_stability
+from tasks.artifacts.stability import StabilityArtifact, load_stability
 from tasks.artifacts.triage import load_triage
 from tasks.base_commit import resolve_base
 from tasks.config import PhaseConfig
@@ -24,9 +24,12 @@ from tasks.summary.model import Summary, points
 
 def collect_gates(config: PhaseConfig, run: RunArtifact) -> list[Gate]:
     """Every gate of the steps that ran on this run; a step that did not run is a failed gate."""
-    gates: list[Gate] = []
     stability = load_stability(config.reports_dir, run["run_id"])
-    coverage = load_coverage(config.reports_dir, run["run_id"])
+    return gates_of(stability, load_coverage(config.reports_dir, run["run_id"]))
+
+
+def gates_of(stability: StabilityArtifact | None, coverage: CoverageArtifact | None) -> list[Gate]:
+    gates: list[Gate] = []
     for name, data in (("stability", stability), ("coverage", coverage)):
         if data is None:
             why = f"run `phasegate {name}` (or `nox -s {name}`) on this run"
@@ -40,8 +43,9 @@ def build_summary(config: PhaseConfig) -> Summary:
     """All the facts the summary shows."""
     run = load_run(config.reports_dir)
     coverage = load_coverage(config.reports_dir, run["run_id"])
+    stability = load_stability(config.reports_dir, run["run_id"])
     base, base_note = resolve_base(config)
-    gates = collect_gates(config, run)
+    gates = gates_of(stability, coverage)
     history = load_history(config.trending)
     rootdir = Path(run["rootdir"]) if run["rootdir"] else None
     return Summary(
@@ -57,7 +61,7 @@ def build_summary(config: PhaseConfig) -> Summary:
         if coverage
         else tests_created(config.project, base, node_ids(run), rootdir),
         fixes=fix_commits(config.project, base),
-        stability=load_stability(config.reports_dir, run["run_id"]),
+        stability=stability,
         coverage=coverage,
         triage=load_triage(config.reports_dir, run["run_id"]),
         gates=[g.to_json() for g in gates],
