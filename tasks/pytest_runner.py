@@ -136,7 +136,8 @@ def run_pytest(
     recorded outcomes, with the test it was stopped or died inside recorded as an error."""
     argv, extra = build(config, python, inv)
     if console.color and inv.echo:
-        argv.insert(5, "--color=yes")
+        # After "pytest": when coverage starts first, what comes before is coverage's.
+        argv.insert(argv.index("pytest") + 1, "--color=yes")
     limit = inv.timeout if inv.timeout is not None else run_limit(config)
     inv.record.parent.mkdir(parents=True, exist_ok=True)
     inv.log.parent.mkdir(parents=True, exist_ok=True)

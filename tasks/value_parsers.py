@@ -202,12 +202,9 @@ def _as_floors(origin: str, name: str, raw: object) -> dict[str, float]:
         number: float
         try:
             number = float(value) if isinstance(value, str | int | float) else math.nan
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an integer too big for a float
             number = math.nan
         if isinstance(value, bool) or not 0 <= number <= 100:  # nan fails too
             raise _fail(origin, name, raw, expected)
         floors[glob] = number
     return floors
-
-
-# --- layering -------------------------------------------------------------------------------

@@ -267,3 +267,12 @@ def test_a_summary_path_inside_a_file_stops_before_anything_runs(
         f'--summary "pyproject.toml/SUMMARY.md": {project / "pyproject.toml"} is a file, '
         "not a folder"
     )
+
+
+def test_a_floor_too_big_for_a_float_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    big = "1" + "0" * 400
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.phasegate]\nfile_floors = {{ "src/*" = {big} }}\n'
+    )
+    with pytest.raises(ConfigError, match=r"^file_floors = .* must map file globs to percentages"):
+        load_config(tmp_path, env={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -302,3 +303,16 @@ def test_the_reports_never_look_like_a_package_to_setuptools(tmp_path: Path) -> 
     assert (project / ".phasegate/reports/run.json").is_file()
     found = FlatLayoutPackageFinder.find(str(project), exclude=("tests", "tests.*"))
     assert list(found) == ["flat"]
+
+
+def test_a_run_in_a_colour_terminal_works_when_coverage_starts_first(sample: Sample) -> None:
+    # --color=yes is pytest's option: it must land after "pytest", not among coverage's.
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    data = run_step(load_config(sample("basic")), PYTHON, Console(terminal))
+    assert data["coverage"] is not None and data["coverage"]["sources"] == ["calc"]
+    assert "--color=yes" in data["replay"].split(" -m pytest ", 1)[1]
+    assert "\x1b[" in terminal.getvalue()  # pytest's own colours reached the terminal
