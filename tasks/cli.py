@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tasks import __version__, processes
+from tasks import __version__
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ExitCode, user_error
@@ -141,14 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
     invoked = shlex.join(["phasegate", *argv])
-    # SIGTERM (a CI job cancelled, `kill`) stops phasegate as Ctrl-C does, whichever step runs:
-    # children stopped, temporary files removed, exit 130.
-    with processes.signals_raise():
-        return guarded_with_config(
-            lambda: config_from_args(args, Path.cwd()),
-            lambda config: execute(args.command, config, console, invoked),
-            console,
-        )
+    return guarded_with_config(
+        lambda: config_from_args(args, Path.cwd()),
+        lambda config: execute(args.command, config, console, invoked),
+        console,
+    )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ class PhaseConfig:
             chosen: Path = getattr(self, name)
             if target == chosen or target.is_relative_to(chosen):
                 return self.where(name)
-        if target.is_relative_to(self.seen_flaky.parent):
+        if target == self.seen_flaky:  # beside the history, chosen by the same setting
             return self.where("trending")
         return None
 

@@ -245,7 +245,8 @@ def blame_times(cwd: Path, path: Path) -> dict[int, tuple[str, int]] | None:
             continue
         head = line.split(" ")
         if _SHA.fullmatch(head[0]) and len(head) >= 3 and head[1].isdigit() and head[2].isdigit():
-            sha, final = head[0], int(head[2])
+            # Uncommitted lines are all zeros: 40 of them, or 64 in a SHA-256 repository.
+            sha, final = head[0] if head[0].strip("0") else UNCOMMITTED, int(head[2])
             lines[final] = (sha, 0)
         elif head[0] == "committer-time" and len(head) == 2:
             times[sha] = int(head[1])

@@ -74,10 +74,14 @@ TEST_FOLDERS = frozenset({"tests", "test", "testing"})
 
 def is_doctest(nodeid: str) -> bool:
     """A doctest item: pytest names it by the dotted name of the object whose docstring it
-    is (`pkg/mod.py::pkg.mod.func`, `README.rst::README.rst`); a test function's name has no
-    dot outside its parametrize id."""
+    is (`pkg/mod.py::pkg.mod.func`, `README.rst::README.rst`, and a top-level module's own
+    docstring `util.py::util`); a test function's name has no dot outside its parametrize id
+    and is not its module's name."""
     parts = nodeid.split("::")
-    return len(parts) == 2 and "." in parts[1].split("[")[0]
+    if len(parts) != 2:
+        return False
+    name = parts[1].split("[")[0]
+    return "." in name or name == Path(parts[0]).stem
 
 
 def collected_test_roots(project: Path, rootdir: Path, nodeids: Iterable[str]) -> set[Path]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from tasks import gitinfo
+from tasks import gitinfo, processes
 from tasks.artifacts import Artifacts, move_legacy_reports, prepare, retire_previous_run, store
 from tasks.artifacts.coverage import wait_for_reports
 from tasks.artifacts.flaky_seen import load_seen
@@ -133,10 +133,12 @@ def validate(config: PhaseConfig, console: Console) -> ExitCode:
 @contextlib.contextmanager
 def project_session(config: PhaseConfig, console: Console, command: str) -> Iterator[None]:
     """Hold the project's lock, move files from their old default places once, prepare the
-    reports folder, and report a folder that vanishes meanwhile as that."""
+    reports folder, and report a folder that vanishes meanwhile as that. SIGTERM (a CI job
+    cancelled, `kill`) stops it as Ctrl-C does, whichever step runs: children stopped,
+    temporary files removed, exit 130; for the CLI and the nox sessions alike."""
     for name in ("reports_dir", "trending", "summary"):
         _check_writable(config, name)
-    with hold(config.project, command):
+    with processes.signals_raise(), hold(config.project, command):
         _move_legacy(config, console)
         own = config.project / ".phasegate"
         prepare(Artifacts(config.reports_dir), config.reports_dir.is_relative_to(own))

@@ -33,24 +33,22 @@ class GitProbe:
         self.changed = gitinfo.changed_lines(config.project, base) if base else {}
         self._blame: dict[Path, dict[int, tuple[str, int]] | None] = {}
         self._ages: dict[str, int] | None = None
+        # Many failures ask about one module (fifty tests importing one missing name): one
+        # `git log -S` and one parse each.
+        self._ever_had: dict[tuple[Path, str], bool | None] = {}
+        self._names: dict[Path, list[str]] = {}
 
     def ever_had(self, module: Path, name: str) -> bool | None:
-        return gitinfo.ever_contained(self.project, module, name) if self.repo else None
+        if not self.repo:
+            return None
+        if (module, name) not in self._ever_had:
+            self._ever_had[module, name] = gitinfo.ever_contained(self.project, module, name)
+        return self._ever_had[module, name]
 
     def names_in(self, module: Path) -> list[str]:
-        try:
-            tree = ast.parse(module.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            return []
-        names: list[str] = []
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.append(node.name)
-            elif isinstance(node, ast.Assign):
-                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                names += [(a.asname or a.name).split(".")[0] for a in node.names]
-        return names
+        if module not in self._names:
+            self._names[module] = _top_level_names(module)
+        return self._names[module]
 
     def test_changed(self, test_file: Path) -> bool | None:
         return None if self.base is None else test_file.resolve() in self.changed
@@ -158,6 +156,23 @@ class GitProbe:
                     if best is None or age < best[0]:
                         best = (age, sha, when, f"{self.layout.rel(str(path))}:{n}")
         return best
+
+
+def _top_level_names(module: Path) -> list[str]:
+    """The names a module defines or imports at its top level ([] when it cannot be read)."""
+    try:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+    return names
 
 
 def _commit(sha: str, when: int) -> str:
