@@ -90,17 +90,23 @@ class PhaseConfig:
         return [self.project / p for p in self.pythonpath]
 
 
-def read_pyproject(project: Path) -> dict[str, Any]:
-    """The [tool.phasegate] table of the project's pyproject.toml ({} when absent)."""
+def load_pyproject(project: Path) -> dict[str, Any]:
+    """The project's whole pyproject.toml ({} when absent); one line when it is not TOML."""
     path = project / "pyproject.toml"
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file and rerun") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def read_pyproject(project: Path) -> dict[str, Any]:
+    """The [tool.phasegate] table of the project's pyproject.toml ({} when absent)."""
+    path = project / "pyproject.toml"
+    data = load_pyproject(project)
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"tool = {tool!r} in {path}: must be a table, e.g. [tool.phasegate]")

@@ -17,14 +17,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dependency_groups
 
-from tasks.config import PhaseConfig
+from tasks.config import PhaseConfig, load_pyproject
 from tasks.console import Console
 from tasks.errors import ConfigError, EnvironmentSetupError
 
@@ -64,16 +63,6 @@ def env_dir(config: PhaseConfig) -> Path:
     return config.project / ".nox" / "phasegate"
 
 
-def _pyproject(project: Path) -> dict[str, Any]:
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
-
-
 def _is_installable(project: Path, pyproject: Mapping[str, Any]) -> bool:
     """A setup.py/setup.cfg, or a pyproject.toml that declares a project or a build system."""
     if (project / "setup.py").is_file() or (project / "setup.cfg").is_file():
@@ -106,7 +95,7 @@ def _dependency_groups(project: Path, pyproject: Mapping[str, Any]) -> tuple[lis
 
 def detect_install(project: Path) -> InstallPlan:
     """What the project declares for its tests: extras, dependency groups, requirement files."""
-    pyproject = _pyproject(project)
+    pyproject = load_pyproject(project)
     args: list[str] = []
     found: list[str] = []
     if _is_installable(project, pyproject):
