@@ -38,7 +38,7 @@ def _load(folder: Path) -> ShardArtifact:
     return data
 
 
-def _mismatch(folder: Path, mine: ShardArtifact, first: Shard, head: str | None) -> str | None:
+def _mismatch(mine: ShardArtifact, first: Shard) -> str | None:
     """Why this shard is not a part of the same run as the first, or as this checkout."""
     other, ref = first
     ran = mine["commit"] or "no git commit"
@@ -46,8 +46,6 @@ def _mismatch(folder: Path, mine: ShardArtifact, first: Shard, head: str | None)
         return f"shard {mine['shard']} of {mine['of']}, but {other.name} is of {ref['of']}"
     if mine["commit"] != ref["commit"]:
         return f"ran {ran}, but {other.name} ran {ref['commit'] or 'no git commit'}"
-    if head is not None and mine["commit"] is not None and mine["commit"] != head:
-        return f"ran {ran}, but this checkout is at {head}; check out the commit the shards ran"
     if mine["collected_digest"] != ref["collected_digest"]:
         return f"collected other tests than {other.name} (another checkout or environment)"
     if mine["durations_digest"] != ref["durations_digest"]:
@@ -69,7 +67,7 @@ def check_shards(config: PhaseConfig, folders: Sequence[Path], head: str | None)
                 f"{folder}: ran with other settings (tests, pytest_args, runs, orders, ...) "
                 f"than this combine's [tool.phasegate]; {_RERUN}"
             )
-        why = _mismatch(folder, data, shards[0], head)
+        why = _mismatch(data, shards[0])
         if why is not None:
             raise ShardError(f"{folder}: {why}; {_RERUN}")
         if data["shard"] in by_k:
@@ -87,6 +85,12 @@ def check_shards(config: PhaseConfig, folders: Sequence[Path], head: str | None)
             "wait for every shard job and put all their folders there"
         )
     _check_partition(shards)
+    folder, first = shards[0]
+    if head is not None and first["commit"] is not None and first["commit"] != head:
+        raise ShardError(
+            f"{folder}: ran {first['commit']}, but this checkout is at {head}; check out the "
+            "commit the shards ran, then combine"
+        )
     with_stability = [f for f, _ in shards if Artifacts(f).stability_json.is_file()]
     if with_stability and len(with_stability) != len(shards):
         lacking = next(f for f, _ in shards if f not in with_stability)
