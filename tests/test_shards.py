@@ -122,6 +122,27 @@ def test_the_split_is_recorded_in_each_shard(pair: Pair) -> None:
     assert len({s["fingerprint"] for s in shards}) == 1
 
 
+def test_a_shard_from_another_checkout_is_mapped_to_this_one(pair: Pair, tmp_path: Path) -> None:
+    """A shard job that ran in another folder (another CI runner): its coverage, crash paths
+    and impact are mapped to the combining checkout, and the verdict is unchanged."""
+    here, there = tmp_path / "here", tmp_path / "elsewhere" / "checkout"
+    shutil.copytree(pair.split, here)
+    shutil.copytree(pair.split, there)
+    for name in ("durations.json", "run.json"):  # a fresh runner: no durations at all
+        (there / REPORTS / name).unlink()
+    assert main(["--project", str(there), "validate", "--shard", "2/3", *OPTIONS]) == 1
+    target = here / REPORTS / "shards" / "2-of-3"
+    shutil.rmtree(target)
+    shutil.copytree(there / REPORTS / "shards" / "2-of-3", target)
+    assert load_shard(target)["project"] == str(there)
+    assert main(["--project", str(here), "combine", *OPTIONS]) == 1
+    assert str(there) not in (here / REPORTS / "run.json").read_text(encoding="utf-8")
+    totals = [read(p / REPORTS / "coverage" / "coverage.json")["totals"] for p in (pair.one, here)]
+    assert totals[0] == totals[1]
+    assert impact_map(here) == impact_map(pair.one)
+    assert outcomes(here) == outcomes(pair.one)
+
+
 def snapshot(project: Path) -> dict[str, int]:
     """The reports folder outside shards/: what a refused combine must leave as it was."""
     root = project / REPORTS

@@ -25,7 +25,7 @@ from tasks.artifacts.shard import (
 )
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.errors import ExitCode, PhaseError
+from tasks.errors import ConfigError, ExitCode, PhaseError
 from tasks.pipeline import finish, merge_shards, preflight, run_step_named
 from tasks.shards.checks import check_shards
 
@@ -43,7 +43,7 @@ def shard_folders(config: PhaseConfig, dirs: Sequence[str]) -> list[Path]:
                     "(`<reports_dir>/shards/K-of-N/`)"
                 )
         return folders
-    root = config.reports_dir / "shards"
+    root = Artifacts(config.reports_dir).shards_dir
     folders = sorted(p for p in root.glob("*") if p.is_dir()) if root.is_dir() else []
     if not folders:
         raise PhaseError(
@@ -61,7 +61,7 @@ def _record(config: PhaseConfig, shards: Sequence[Shard], run: RunArtifact) -> N
     """durations.json (what balances the next split) and shards.json (what was merged)."""
     arts = Artifacts(config.reports_dir)
     durations: DurationsArtifact = {"durations": durations_of(run)}
-    store.write(arts.root / "durations.json", DURATIONS, durations)
+    store.write(arts.durations_json, DURATIONS, durations)
     rows: list[CombinedShard] = [
         {
             "name": folder.name,
@@ -73,11 +73,13 @@ def _record(config: PhaseConfig, shards: Sequence[Shard], run: RunArtifact) -> N
         for folder, shard in shards
     ]
     data: ShardsArtifact = {"base_run_id": run["run_id"], "of": shards[0][1]["of"], "shards": rows}
-    store.write(arts.root / "shards.json", SHARDS, data)
+    store.write(arts.shards_json, SHARDS, data)
 
 
 def combine(config: PhaseConfig, console: Console, dirs: Sequence[str]) -> ExitCode:
     """Check, merge, then the steps after the test runs, and the gate table."""
+    if config.shard:
+        raise ConfigError(f"{config.where('shard')}: combine merges every shard; drop it")
     folders = shard_folders(config, dirs)
     shards = check_shards(config, folders, gitinfo.head(config.project))
     preflight(config)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import gitinfo
-from tasks.artifacts import store, write_text_atomic
+from tasks.artifacts import Artifacts, store, write_text_atomic
 from tasks.artifacts.shard import (
     SHARD,
     ShardArtifact,
@@ -53,7 +53,8 @@ def read_durations(config: PhaseConfig) -> tuple[dict[str, float], str]:
             )
         candidates = [path]
     else:
-        candidates = [p for p in (base / "durations.json", base / "run.json") if p.is_file()]
+        arts = Artifacts(base)
+        candidates = [p for p in (arts.durations_json, arts.run_json) if p.is_file()]
     for path in candidates:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
