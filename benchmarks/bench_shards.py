@@ -102,6 +102,9 @@ def main() -> int:
             if name == "whole" or (name.startswith("shards") and not durations.is_file()):
                 seconds, _ = phasegate("whole", "run")
                 times.setdefault("whole", []).append(seconds)
+                times.setdefault("whole pytest", []).append(
+                    read(bench / "whole" / "run.json")["duration"]
+                )
                 shutil.copyfile(bench / "whole" / "run.json", durations)
                 summaries["whole"] = verdict(bench / "whole")
                 if name == "whole":
@@ -119,6 +122,8 @@ def main() -> int:
                 for k in range(1, n + 1)
             ]
             times.setdefault(f"{name} largest", []).append(max(jobs))
+            pytest_times = [read(f / "run.json")["duration"] for f in (folder / "shards").iterdir()]
+            times.setdefault(f"{name} largest pytest", []).append(max(pytest_times))
             times.setdefault(f"{name} all", []).append(sum(jobs))
             seconds, _ = phasegate(name, "combine")
             times.setdefault(f"{name} combine", []).append(seconds)
@@ -136,6 +141,10 @@ def main() -> int:
         target = 1 / n + 0.10
         print(f"  {n} shards: largest / whole = {largest:.3f} (target <= {target:.3f}) "
               + ("ok" if largest <= target else "OVER"))  # fmt: skip
+        in_pytest = statistics.median(times[f"shards-{n} largest pytest"]) / statistics.median(
+            times["whole pytest"]
+        )
+        print(f"  {n} shards, pytest processes only (run.json durations): {in_pytest:.3f}")
         problems += compare(f"shards-{n}", summaries[f"shards-{n}"], summaries["whole"])
     for name, summary in summaries.items():
         print(f"  {name:<10} counts {summary['counts']} coverage {summary['coverage']} "

@@ -80,7 +80,8 @@ def run_step_named(
         config = shard_config(config, python, console, fresh=name == "run")
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
-    if settle and name == "run" and isinstance(data, Mapping) and data.get("coverage"):
+    reports = isinstance(data, Mapping) and data.get("coverage") and not config.shard
+    if settle and name == "run" and reports:
         wait_for_reports(Artifacts(config.reports_dir), config.project)
     return data
 
@@ -129,12 +130,9 @@ def validate(config: PhaseConfig, console: Console) -> ExitCode:
     steps that run tests: `combine` gives the phase's verdict."""
     preflight(config)
     if config.shard:
-        codes = [
-            step_exit_code(n, run_step_named(n, config, console, checked=True))
-            for n in ORDER
-            if n in RUNS_PYTEST
-        ]
-        return max(codes)
+        steps = ("run", "stability")
+        data = [run_step_named(n, config, console, checked=True) for n in steps]
+        return max(step_exit_code(n, d) for n, d in zip(steps, data, strict=True))
     for name in ORDER:
         run_step_named(name, config, console, settle=False, checked=True)
     return finish(config, console)

@@ -17,7 +17,6 @@ from pathlib import Path
 import nox
 
 from tasks.artifacts import Artifacts
-from tasks.artifacts.coverage import wait_for_reports
 from tasks.artifacts.run import load_run
 from tasks.artifacts.stability import STABILITY
 from tasks.artifacts.store import load
@@ -120,7 +119,6 @@ def _verdict(config: PhaseConfig) -> int:
     if not config.shard:
         return finish(config, Console())
     arts = Artifacts(config.reports_dir)
-    wait_for_reports(arts, config.project)
     ran = step_exit_code("run", load_run(config.reports_dir))
     return max(ran, step_exit_code("stability", load(arts.stability_json, STABILITY)))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,9 @@ def test_a_shard_from_another_checkout_is_mapped_to_this_one(pair: Pair, tmp_pat
     shutil.copytree(there / REPORTS / "shards" / "2-of-3", target)
     assert load_shard(target)["project"] == str(there)
     assert main(["--project", str(here), "combine", *OPTIONS]) == 1
-    assert str(there) not in (here / REPORTS / "run.json").read_text(encoding="utf-8")
+    tests = read(here / REPORTS / "run.json")["tests"]
+    assert str(there) not in json.dumps(tests)  # crash paths and frames point here
+    assert any(str(here) in (t["crash_path"] or "") for t in tests)
     totals = [read(p / REPORTS / "coverage" / "coverage.json")["totals"] for p in (pair.one, here)]
     assert totals[0] == totals[1]
     assert impact_map(here) == impact_map(pair.one)
@@ -296,3 +299,27 @@ def test_each_shard_collects_exactly_its_share(pair: Pair, n: int, tmp_path: Pat
         seen += result.record["order"] + errors
     assert sorted(seen) == sorted(entries)
     assert "tests/test_broken_import.py" in entries
+
+
+def test_the_nox_sessions_run_shards_and_combine(tmp_path: Path) -> None:
+    """`nox -s validate_phase -- --shard K/N` runs only the steps that run tests, into the
+    shard's folder; `nox -s combine` gives the phase's verdict."""
+    project = tmp_path / "quiet"
+    shutil.copytree(FIXTURES / "quiet", project)
+    (project / "noxfile.py").write_text("import tasks.sessions  # noqa: F401\n")
+
+    def nox(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "nox", *args]
+        return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+
+    for k in (1, 2):
+        done = nox("-s", "validate_phase", "--", "--shard", f"{k}/2")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "step triage: not in a shard job; `nox -s combine` runs it" in done.stdout
+    folder = project / REPORTS / "shards" / "1-of-2"
+    assert {"run.json", "stability.json", "shard.json"} <= {p.name for p in folder.iterdir()}
+    assert not (folder / "triage.json").exists()
+    assert not (project / REPORTS / "run.json").exists()
+    done = nox("-s", "combine")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert read(project / REPORTS / "gates.json")["passed"] is True
