@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, commit_all, git
 
-from tasks.artifacts.shard import load_shard
+from tasks.artifacts import store
+from tasks.artifacts.run import RUN
+from tasks.artifacts.shard import DURATIONS, SHARD, SHARDS, load_shard
+from tasks.artifacts.stability import STABILITY
 from tasks.cli import main
 from tasks.config import load_config
 from tasks.console import Console
+from tasks.errors import PhaseError
 from tasks.impact import ImpactIndex
 from tasks.orders import FILE
 from tasks.pytest_command import Invocation
@@ -146,6 +150,23 @@ def test_a_shard_from_another_checkout_is_mapped_to_this_one(pair: Pair, tmp_pat
     assert outcomes(here) == outcomes(pair.one)
 
 
+def test_the_shard_artifacts_round_trip_through_their_schemas(pair: Pair) -> None:
+    reports = pair.split / REPORTS
+    files = {
+        reports / "shards" / "1-of-3" / "shard.json": SHARD,
+        reports / "durations.json": DURATIONS,
+        reports / "shards.json": SHARDS,
+        reports / "run.json": RUN,
+        reports / "stability.json": STABILITY,
+    }
+    for path, kind in files.items():
+        loaded: dict[str, Any] = dict(store.load(path, kind))
+        for key in loaded:  # the schema is no looser than the file
+            partial = {k: v for k, v in loaded.items() if k != key}
+            with pytest.raises(PhaseError, match=f"missing key '{key}'"):
+                store.from_json(kind, partial, path.name)
+
+
 def snapshot(project: Path) -> dict[str, int]:
     """The reports folder outside shards/: what a refused combine must leave as it was."""
     root = project / REPORTS
@@ -248,6 +269,11 @@ def test_a_bad_shard_argument_is_one_line(
     )
     assert main(["--project", str(project), "coverage", "--shard", "1/3"]) == 2
     assert "only run, stability and validate run a shard's tests" in capsys.readouterr().err
+    assert main(["--project", str(project), "run", "--shard", "10/10"]) == 2
+    assert capsys.readouterr().err == (
+        'phasegate: error: --shard "10/10": the suite has 9 tests, too few for 10 shards; '
+        "use at most 9\n"
+    )
 
 
 def test_a_flaky_test_found_in_its_shard_stays_flaky_after_combine(tmp_path: Path) -> None:

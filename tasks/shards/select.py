@@ -100,6 +100,11 @@ def plan(config: PhaseConfig, python: Path, console: Console, k: int, n: int) ->
     """Collect, split and record shard `k` of `n` (run by `run --shard`)."""
     entries, rootdir = collect(config, python, console)
     durations, source = read_durations(config)
+    if n > len(entries):
+        raise ConfigError(
+            f"{config.where('shard')}: the suite has {len(entries)} tests, too few for {n} "
+            f"shards; use at most {len(entries)}"
+        )
     groups = split(entries, durations, n)
     weight = dict(zip(entries, weights(entries, durations), strict=True))
     mine = groups[k - 1]
