@@ -349,3 +349,34 @@ def test_the_nox_sessions_run_shards_and_combine(tmp_path: Path) -> None:
     done = nox("-s", "combine")
     assert done.returncode == 0, done.stdout + done.stderr
     assert read(project / REPORTS / "gates.json")["passed"] is True
+
+
+def test_run_then_stability_of_a_shard_keep_to_its_tests(tmp_path: Path) -> None:
+    """The steps one at a time, as a CI job may chain them: `stability --shard` reuses the
+    split `run --shard` recorded, and every run of it runs that shard's tests only."""
+    project = tmp_path / "quiet"
+    shutil.copytree(FIXTURES / "quiet", project)
+    base = ["--project", str(project), "--shard", "2/2", "-q"]
+    assert main(["run", *base]) == 0
+    assert main(["stability", *base]) == 0
+    folder = project / REPORTS / "shards" / "2-of-2"
+    mine = load_shard(folder)["tests"]
+    assert len(mine) == 2  # 4 tests, round-robin: the 2nd and the 4th
+    stability = read(folder / "stability.json")
+    assert [sum(r["counts"].values()) for r in stability["runs"]] == [2, 2]
+    assert read(folder / "stability" / "run-2.json")["order"] == mine[::-1]  # runs = 2: reversed
+
+
+def test_xdist_inside_shard_jobs_keeps_per_test_contexts(tmp_path: Path) -> None:
+    """`pytest_args = ["-n", "2"]` in each shard job: the merged impact index is still per
+    test, with every test that ran in it, as one machine's without xdist."""
+    one, split_ = tmp_path / "one", tmp_path / "split"
+    shutil.copytree(FIXTURES / "quiet", one)
+    shutil.copytree(FIXTURES / "quiet", split_)
+    assert main(["--project", str(one), "validate", *OPTIONS]) == 0
+    xdist = ["--pytest-args", "-n 2"]
+    assert run_shards(split_, 2, *xdist) == [0, 0]
+    assert read(split_ / REPORTS / "shards" / "1-of-2" / "run-record.json")["xdist"] is True
+    assert main(["--project", str(split_), "combine", *OPTIONS, *xdist]) == 0
+    assert read(split_ / REPORTS / "impact.json")["per_test"] is True
+    assert impact_map(split_) == impact_map(one) != {}
