@@ -117,8 +117,8 @@ def limited(errors: Sequence[Annotation], warnings: Sequence[Annotation], where:
     if more_errors <= 0 and more_warnings <= 0:
         return lines
     parts = [
-        f"{n} more {what}"
-        for n, what in ((more_errors, "errors"), (more_warnings, "warnings"))
+        f"{n} more {what}{'s' if n != 1 else ''}"
+        for n, what in ((more_errors, "error"), (more_warnings, "warning"))
         if n > 0
     ]
     message = (

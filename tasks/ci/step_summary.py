@@ -21,6 +21,7 @@ TRIMMABLE = {
     "Tests": "root-cause rows",
     "Run": "per-run rows",
 }
+_WHY = "GitHub's 1 MiB limit"
 _CHART = re.compile(r"^!\[[^\]]*\]\([^)]*\.svg\)$")  # a relative link GitHub cannot resolve
 
 
@@ -48,9 +49,14 @@ def _blocks(lines: list[str]) -> list[_Block]:
             i = end
         elif line.startswith("### Evidence"):
             end = i + 2  # the heading and the blank line after it
+            items: list[str] = []  # one per failure: its line and the lines under it
             while end < len(lines) and lines[end].startswith(("- ", "  ")):
+                if lines[end].startswith("- ") or not items:
+                    items.append(lines[end])
+                else:
+                    items[-1] += "\n" + lines[end]
                 end += 1
-            blocks.append(_Block(line, lines[i : i + 2], lines[i + 2 : end]))
+            blocks.append(_Block(line, lines[i : i + 2], items))
             i = end
         else:
             blocks.append(_Block("", [line], []))
@@ -70,11 +76,16 @@ def _cut(block: _Block, excess: int, full: str) -> None:
     while keep > 0 and saved < excess + 200:  # 200: room for the note
         keep -= 1
         saved += len(block.rows[keep].encode()) + 1
-    what = "lines" if block.name.startswith("#") else "rows"
-    note = f"*{total - keep} of {total} {what} not shown here (GitHub's 1 MiB limit): see {full}.*"
-    # A list goes on with one more item; a table ends at a blank line (a text line right
-    # after it would be read as one more row).
-    block.rows = [*block.rows[:keep], *(["- " + note] if what == "lines" else ["", note])]
+    if block.name.startswith("#"):  # a list goes on with one more item
+        note = (
+            f"- *{total - keep} of {total} failures' evidence not shown here ({_WHY}): see {full}.*"
+        )
+        block.rows = [*block.rows[:keep], note]
+    else:  # a table ends at a blank line: a text line right after it would be one more row
+        note = f"*{total - keep} of {total} rows not shown here ({_WHY}): see {full}.*"
+        block.rows = [*block.rows[:keep], "", note]
+        if not keep:  # no header over no rows
+            block.head, block.rows = [], [note]
 
 
 def for_github(markdown: str, budget: int, full: str) -> tuple[str, list[str]]:
@@ -98,7 +109,7 @@ def for_github(markdown: str, budget: int, full: str) -> tuple[str, list[str]]:
     text = "\n".join(line for b in blocks for line in [*b.head, *b.rows]) + "\n"
     if len(text.encode()) > room:  # the gates stay: everything after them goes
         text = _up_to_gates(text)
-        trimmed.append("every section after the gates")
+        trimmed = ["every section after the gates"]
     if trimmed:
         what = "; ".join(dict.fromkeys(trimmed))
         note = f"> **Trimmed** to fit GitHub's 1 MiB job summary: {what}. The full summary: {full}."
@@ -109,4 +120,4 @@ def for_github(markdown: str, budget: int, full: str) -> tuple[str, list[str]]:
 def _up_to_gates(text: str) -> str:
     head, sep, rest = text.partition("## Gates\n")
     gates = rest.split("\n## ", 1)[0]
-    return head + sep + gates + "\n"
+    return head + sep + gates.rstrip("\n") + "\n"
