@@ -301,3 +301,17 @@ def test_nothing_of_this_outside_ci(
     assert not [line for line in out.splitlines() if line.startswith("::")]
     assert "Coverage: " not in out
     assert not Artifacts(project / ".phasegate/reports").coverage_xml.exists()
+
+
+def test_an_error_that_stops_phasegate_is_an_annotation_too(
+    sample: Callable[[str], Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert main(["validate", "--project", str(sample("basic")), "--runs", "0"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        'phasegate: error: --runs "0": must be an integer >= 1',
+        '::error title=phasegate stopped (exit 2)::--runs "0": must be an integer >= 1',
+    ]

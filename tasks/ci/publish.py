@@ -12,9 +12,18 @@ from tasks.artifacts.triage import load_triage
 from tasks.ci import github, gitlab
 from tasks.ci.detect import Ci, detect
 from tasks.ci.phase import Phase
+from tasks.ci.workflow import command
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import Gate
+
+
+def error_annotation(message: str, code: int, env: Mapping[str, str] | None = None) -> str | None:
+    """On GitHub Actions, phasegate's one-line error (bad input, exit 2) as an annotation too:
+    a job that stopped before its verdict says why on the run's page, not only in its log."""
+    if detect(os.environ if env is None else env) is not Ci.GITHUB:
+        return None
+    return command("error", message, {"title": f"phasegate stopped (exit {code})"})
 
 
 def publish(
