@@ -315,3 +315,25 @@ def test_an_error_that_stops_phasegate_is_an_annotation_too(
         'phasegate: error: --runs "0": must be an integer >= 1',
         '::error title=phasegate stopped (exit 2)::--runs "0": must be an integer >= 1',
     ]
+
+
+def test_a_file_the_runner_named_that_cannot_be_written_leaves_the_verdict(
+    sample: Callable[[str], Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "gone" / "summary.md"))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "gone" / "output"))
+    argv = ["validate", "--project", str(sample("basic")), "--runs", "1", "--rerun-budget", "0"]
+    assert main(argv) == 1  # the gates' verdict, as without a CI
+    out = capsys.readouterr().out.splitlines()
+    gone = tmp_path / "gone"
+    assert f"phasegate: could not write the job summary to {gone / 'summary.md'}: " in "\n".join(
+        out
+    )
+    assert (
+        f"phasegate: could not write outputs to {gone / 'output'}: No such file or directory" in out
+    )
+    assert len([line for line in out if line.startswith("::error ")]) == 5

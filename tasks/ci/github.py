@@ -84,9 +84,19 @@ def _job_summary(phase: Phase, path: Path, shown: str, console: Console) -> None
         return  # no summary was written: the gate table and annotations say it all
     used = path.stat().st_size if path.is_file() else 0
     text, trimmed = step_summary.for_github(markdown, step_summary.LIMIT - used, shown)
-    workflow.append(path, text)
-    if trimmed:
+    if _append(path, text, "the job summary", console) and trimmed:
         console.write(f"phasegate: the job summary was trimmed to 1 MiB: {'; '.join(trimmed)}")
+
+
+def _append(path: Path, text: str, what: str, console: Console) -> bool:
+    """Append to a file the runner named; one that cannot be written is said, and the
+    verdict (the exit code) stands: the CI's page is a view of it, not a gate."""
+    try:
+        workflow.append(path, text)
+    except OSError as exc:
+        console.write(f"phasegate: could not write {what} to {path}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def publish(phase: Phase, env: Mapping[str, str], console: Console) -> None:
@@ -98,5 +108,7 @@ def publish(phase: Phase, env: Mapping[str, str], console: Console) -> None:
     for line in annotation_lines(phase, root, shown):
         console.write(line)
     if env.get("GITHUB_OUTPUT"):
-        workflow.append(Path(env["GITHUB_OUTPUT"]), workflow.output_lines(outputs(phase)))
+        _append(
+            Path(env["GITHUB_OUTPUT"]), workflow.output_lines(outputs(phase)), "outputs", console
+        )
     console.stream.flush()
