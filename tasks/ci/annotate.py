@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 
 from tasks.artifacts.stability import FlakyRow
 from tasks.artifacts.triage import GroupJSON, TriageArtifact
@@ -67,7 +67,7 @@ def gate_verdict(phase: str, gates: Sequence[Gate]) -> Annotation | None:
     return Annotation(Level.ERROR, title, shown)
 
 
-def _cause(group: GroupJSON, fix: str, place: Place, rootdir: Place) -> Annotation:
+def _cause(group: GroupJSON, fix: str, place: Place, rootdir: Place, level: Level) -> Annotation:
     path, line = split_site(group["site"])
     file = place(path)
     if file is None:  # outside the repository (an installed library), or not a path at all
@@ -79,21 +79,27 @@ def _cause(group: GroupJSON, fix: str, place: Place, rootdir: Place) -> Annotati
     kind = CATEGORY.get(group["category"], group["category"])
     title = f"{kind} ({count} test{'s' if count != 1 else ''}): {group['exception']}"
     message = f"{group['message']}\nfailing: {named}\nfix: {fix}"
-    return Annotation(Level.ERROR, title, message, file, line)
+    return Annotation(level, title, message, file, line)
 
 
-def root_causes(triage: TriageArtifact | None, place: Place, rootdir: Place) -> list[Annotation]:
-    """One error per root cause, biggest first; flaky ones are left to `flaky_warnings`.
+def root_causes(
+    triage: TriageArtifact | None, flaky: Set[str], place: Place, rootdir: Place
+) -> tuple[list[Annotation], list[Annotation]]:
+    """Errors: one per root cause, biggest first. Warnings: the flaky ones, when no row of
+    `flaky` (the tests stability found flaky, warned of by `flaky_warnings`) covers them: a
+    test seen flaky before that failed in every run of this one, say.
     `rootdir` places a node id's file (node ids are relative to pytest's rootdir)."""
     if triage is None:
-        return []
+        return [], []
     fixes = {f["nodeid"]: f["fix"] for f in triage["failures"]}
-    groups = sorted(triage["groups"], key=lambda g: -g["count"])
-    return [
-        _cause(g, fixes.get(g["tests"][0], ""), place, rootdir)
-        for g in groups
-        if g["category"] != "flaky"
-    ]
+    errors, warnings = [], []
+    for g in sorted(triage["groups"], key=lambda g: -g["count"]):
+        fix = fixes.get(g["tests"][0], "")
+        if g["category"] != "flaky":
+            errors.append(_cause(g, fix, place, rootdir, Level.ERROR))
+        elif not set(g["tests"]) <= flaky:
+            warnings.append(_cause(g, fix, place, rootdir, Level.WARNING))
+    return errors, warnings
 
 
 def flaky_warnings(

@@ -51,12 +51,13 @@ def annotation_lines(phase: Phase, root: Path, where: str) -> list[str]:
         return in_rootdir(row["nodeid"].split("::")[0]), None
 
     verdict = annotate.gate_verdict(config.phase, phase.gates)
-    errors = [
-        *([verdict] if verdict else []),
-        *annotate.root_causes(phase.triage, place, in_rootdir),
-    ]
     flaky = phase.stability["flaky"] if phase.stability else []
-    return annotate.limited(errors, annotate.flaky_warnings(flaky, locate), where)
+    causes, flaky_causes = annotate.root_causes(
+        phase.triage, {row["nodeid"] for row in flaky}, place, in_rootdir
+    )
+    errors = [*([verdict] if verdict else []), *causes]
+    warnings = [*annotate.flaky_warnings(flaky, locate), *flaky_causes]
+    return annotate.limited(errors, warnings, where)
 
 
 def outputs(phase: Phase) -> dict[str, str]:
