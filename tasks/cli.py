@@ -16,12 +16,14 @@ from tasks import __version__
 from tasks.ci.publish import error_annotation
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
-from tasks.errors import ExitCode, user_error
+from tasks.errors import ConfigError, ExitCode, user_error
 from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
 from tasks.pipeline import ORDER, project_session, run_step_named, step_exit_code, validate
+from tasks.shards.combine import combine
 
-COMMANDS = (*ORDER, "validate")
+COMMANDS = (*ORDER, "validate", "combine")
+SHARDED = frozenset({"run", "stability", "validate"})
 HELPS = {
     "run": "run the suite once, instrumented; record every test's outcome",
     "triage": "categorise every failure with evidence, a fix and a repro command",
@@ -29,6 +31,8 @@ HELPS = {
     "coverage": "gate coverage and update the history",
     "summary": "write the phase summary markdown",
     "validate": "all of the above, then the gate table",
+    "combine": "merge the shard jobs' folders (default: every <reports_dir>/shards/*/), then "
+    "triage, coverage, summary and the gate table as validate does",
 }
 
 
@@ -76,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"phasegate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="STEP", required=True)
     for name in COMMANDS:
-        sub.add_parser(
+        command = sub.add_parser(
             name, parents=[shared], help=argparse_text(HELPS[name]), description=HELPS[name]
         )
+        if name == "combine":
+            command.add_argument("dirs", nargs="*", metavar="DIR", help="a shard's folder")
     return parser
 
 
@@ -88,8 +94,17 @@ def config_from_args(args: argparse.Namespace, default_project: Path) -> PhaseCo
     return load_config(Path(values.get("project") or default_project), cli)
 
 
-def execute(command: str, config: PhaseConfig, console: Console, invoked: str) -> ExitCode:
+def execute(
+    command: str, config: PhaseConfig, console: Console, invoked: str, dirs: Sequence[str] = ()
+) -> ExitCode:
+    if config.shard and command not in SHARDED:
+        raise ConfigError(
+            f"{config.where('shard')}: only run, stability and validate run a shard's tests; "
+            f"drop it for {command}"
+        )
     with project_session(config, console, invoked):
+        if command == "combine":
+            return combine(config, console, dirs)
         if command == "validate":
             return validate(config, console)
         return step_exit_code(command, run_step_named(command, config, console))
@@ -147,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     invoked = shlex.join(["phasegate", *argv])
     return guarded_with_config(
         lambda: config_from_args(args, Path.cwd()),
-        lambda config: execute(args.command, config, console, invoked),
+        lambda config: execute(args.command, config, console, invoked, getattr(args, "dirs", [])),
         console,
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from tasks.errors import ConfigError
 from tasks.options import OPTIONS, OPTIONS_BY_NAME
+from tasks.shards.split import parse_shard, shard_name
 from tasks.value_parsers import DEFAULT, parse_value, where
 
 # Where each value came from: option name -> (origin, raw value as given), origin being
@@ -58,6 +59,10 @@ class PhaseConfig:
     summary: Path
     base_ref: str | None
     timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
+    shard: str | None = None  # "K/N": reports_dir is then <reports_dir>/shards/K-of-N
+    durations: str | None = None
+    # The node ids file of this shard's tests (set by tasks.shards.select, never an option).
+    selection: Path | None = None
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:
@@ -84,6 +89,16 @@ class PhaseConfig:
     def seen_flaky(self) -> Path:
         """Every test phasegate has seen flaky, kept beside the coverage history."""
         return self.trending.with_name("flaky-seen.json")
+
+    @property
+    def shard_spec(self) -> tuple[int, int] | None:
+        """(K, N) of `--shard K/N`, checked when the config was loaded."""
+        return None if self.shard is None else parse_shard(self.shard)
+
+    @property
+    def base_reports_dir(self) -> Path:
+        """The reports folder the shards' folders are in (reports_dir itself without one)."""
+        return self.reports_dir.parent.parent if self.shard else self.reports_dir
 
     @property
     def pythonpath_dirs(self) -> list[Path]:
@@ -160,6 +175,13 @@ def load_config(
 
 def _resolve(project: Path, values: dict[str, Any], provenance: Provenance) -> PhaseConfig:
     reports_dir = project / values["reports_dir"]
+    if values["shard"] is not None:
+        try:
+            k, n = parse_shard(values["shard"])
+        except ValueError as exc:
+            origin, raw = provenance["shard"]
+            raise ConfigError(f"{where(origin, 'shard', raw)}: {exc}") from None
+        reports_dir = reports_dir / "shards" / shard_name(k, n)
     if values["summary"]:
         summary = project / values["summary"]
     else:
@@ -176,7 +198,12 @@ def _resolve(project: Path, values: dict[str, Any], provenance: Provenance) -> P
         project=project,
         provenance=provenance,
         summary=summary,
-        **{k: project / v if k in PATH_OPTIONS else v for k, v in values.items() if k != "summary"},
+        reports_dir=reports_dir,
+        **{
+            k: project / v if k in PATH_OPTIONS else v
+            for k, v in values.items()
+            if k not in ("summary", "reports_dir")
+        },
     )
 
 

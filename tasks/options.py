@@ -222,5 +222,23 @@ OPTIONS: tuple[Option, ...] = (
         unset="`max_duration` for a full run; what is left of `rerun_budget` for a rerun",
         maximum=WEEK,
     ),
+    Option(
+        "shard",
+        "str",
+        None,
+        "run only shard K of N of the collected tests (`2/4`; 1-based, as GitLab's "
+        "`$CI_NODE_INDEX/$CI_NODE_TOTAL`), writing everything into "
+        "`<reports_dir>/shards/K-of-N/`; `phasegate combine` merges the shards",
+        unset="the whole suite",
+    ),
+    Option(
+        "durations",
+        "str",
+        None,
+        "recorded test durations that balance the shards: a `durations.json` that `combine` "
+        "writes, or a `run.json`",
+        unset="`<reports_dir>/durations.json`, else `<reports_dir>/run.json`, else none "
+        "(round-robin)",
+    ),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -25,7 +25,7 @@ from tasks.artifacts.coverage import wait_for_reports
 from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
 from tasks.artifacts.history import load_history, move_legacy_history
-from tasks.artifacts.run import load_run
+from tasks.artifacts.run import RunArtifact, load_run
 from tasks.ci.publish import publish
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -33,8 +33,11 @@ from tasks.coverage.step import coverage_step
 from tasks.errors import ConfigError, ExitCode, GitError, ReportsVanishedError
 from tasks.gates import Gate, any_failed, gates_table
 from tasks.lock import hold
+from tasks.run.combine import Shard, combine_run
 from tasks.run.step import run_step
+from tasks.shards.select import shard_config
 from tasks.stability import quarantine
+from tasks.stability.combine import combine_stability
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
 from tasks.summary.step import artifact_paths, collect_gates, summary_step
@@ -74,9 +77,12 @@ def run_step_named(
         started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         retire_previous_run(Artifacts(config.reports_dir), config.summary, started)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
+    if config.shard and name in RUNS_PYTEST:  # only this shard's tests (tasks.shards)
+        config = shard_config(config, python, console, fresh=name == "run")
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     data = STEPS[name](config, python, console)
-    if settle and name == "run" and isinstance(data, Mapping) and data.get("coverage"):
+    reports = isinstance(data, Mapping) and data.get("coverage") and not config.shard
+    if settle and name == "run" and reports:
         wait_for_reports(Artifacts(config.reports_dir), config.project)
     return data
 
@@ -122,11 +128,23 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
 
 
 def validate(config: PhaseConfig, console: Console) -> ExitCode:
-    """Every input checked, every step in order, then the gates."""
+    """Every input checked, every step in order, then the gates. A shard job runs only the
+    steps that run tests: `combine` gives the phase's verdict."""
     preflight(config)
+    if config.shard:
+        steps = ("run", "stability")
+        data = [run_step_named(n, config, console, checked=True) for n in steps]
+        return max(step_exit_code(n, d) for n, d in zip(steps, data, strict=True))
     for name in ORDER:
         run_step_named(name, config, console, settle=False, checked=True)
     return finish(config, console)
+
+
+def merge_shards(config: PhaseConfig, shards: list[Shard]) -> RunArtifact:
+    """`combine`: the shards' run and stability artifacts merged, as one machine's."""
+    run = combine_run(config, shards)
+    combine_stability(config, shards, run)
+    return run
 
 
 # --- the session around the steps -----------------------------------------------------------

@@ -23,6 +23,7 @@ _STRIPPED_ENV = (
     "PHASEGATE_RECORD",
     "PHASEGATE_JOURNAL",
     "PHASEGATE_ORDER",
+    "PHASEGATE_SELECT",
 )
 _HIDDEN_IN_REPLAY = ("PHASEGATE_RECORD", "PHASEGATE_JOURNAL")
 
@@ -88,6 +89,8 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
         "PHASEGATE_ORDER": str(inv.order),
         "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
     }
+    if config.selection is not None:
+        extra["PHASEGATE_SELECT"] = str(config.selection)  # a shard's tests (tasks.shards)
     if cov is not None:
         extra["COVERAGE_FILE"] = str(cov.data_file)
         if cov.contexts:

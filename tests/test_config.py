@@ -193,6 +193,15 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
         ("trending = []", "trending = [] in [tool.phasegate] ({f}): must be a non-empty string"),
         ("summary = 1", "summary = 1 in [tool.phasegate] ({f}): must be a non-empty string"),
         ("base_ref = 7", "base_ref = 7 in [tool.phasegate] ({f}): must be a non-empty string"),
+        ("durations = 7", "durations = 7 in [tool.phasegate] ({f}): must be a non-empty string"),
+        (
+            'shard = "3/2"',
+            'shard = "3/2" in [tool.phasegate] ({f}): must have 1 <= K <= N (got K=3, N=2)',
+        ),
+        (
+            'shard = "all"',
+            'shard = "all" in [tool.phasegate] ({f}): must be K/N, e.g. 2/4 (shard 2 of 4)',
+        ),
         # keys and folders
         ("run = 3", "unknown key run in [tool.phasegate] ({f}); did you mean runs?"),
         ("colour = 1", "unknown key colour in [tool.phasegate] ({f})"),

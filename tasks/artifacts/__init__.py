@@ -44,6 +44,7 @@ DOWNSTREAM_FILES = (
     "impact.json",
     "gates.json",
     "coverage.xml",
+    "shards.json",
 )
 
 
@@ -137,6 +138,20 @@ class Artifacts:
     @property
     def gates_json(self) -> Path:
         return self.root / "gates.json"
+
+    @property
+    def durations_json(self) -> Path:
+        """Each test's duration, written by `combine`: what balances the next split."""
+        return self.root / "durations.json"
+
+    @property
+    def shards_json(self) -> Path:
+        return self.root / "shards.json"
+
+    @property
+    def shards_dir(self) -> Path:
+        """The shard jobs' folders (`--shard K/N` writes into shards/K-of-N/)."""
+        return self.root / "shards"
 
     @property
     def gitignore(self) -> Path:

@@ -10,6 +10,10 @@ PHASEGATE_ORDER:
   ids:PATH      exactly the tests listed in PATH, in that order (a rerun): one node id a line,
                 optionally a tab and its stable key; only their files are collected, the rest
                 is deselected as pytest deselects; never a command line, whatever its length
+
+PHASEGATE_SELECT=PATH (a shard's tests, whatever the order): one node id a line; only their
+files are collected (a line naming a file that failed to collect collects it, so its error is
+reported), the other tests are deselected before the order applies.
 """
 
 from __future__ import annotations
@@ -82,8 +86,25 @@ def _select(config, items, wanted):
     config.phasegate_selection = {"matched": matched, "missing": missing}
 
 
+def _files(config, nodeids):
+    root = str(config.rootpath)
+    return {os.path.normpath(os.path.join(root, nodeid.split("::", 1)[0])) for nodeid in nodeids}
+
+
+def configure_select(config):
+    """A shard's tests (PHASEGATE_SELECT): the ids, and the files to collect."""
+    path = os.environ.get("PHASEGATE_SELECT")
+    config.phasegate_select = None
+    config.phasegate_select_files = None
+    if path:
+        ids = [nodeid for nodeid, _ in _read_wanted(path)]
+        config.phasegate_select = set(ids)
+        config.phasegate_select_files = _files(config, ids)
+
+
 def configure_order(config):
     """Read the order once; for `ids:`, the files to collect (absolute paths)."""
+    configure_select(config)
     order = os.environ.get("PHASEGATE_ORDER", "file")
     config.phasegate_wanted = None
     config.phasegate_files = None
@@ -100,16 +121,24 @@ def configure_order(config):
 def pytest_ignore_collect(collection_path, config):
     """A rerun collects only the files of its tests, as if their ids were on the command line
     (their imports happen, no other module's); directories and conftest files as always."""
-    files = getattr(config, "phasegate_files", None)
-    if files is None or collection_path.name in ("conftest.py", "__init__.py"):
+    if collection_path.name in ("conftest.py", "__init__.py") or collection_path.is_dir():
         return None
-    if collection_path.is_dir():
-        return None
-    return True if os.path.normpath(str(collection_path)) not in files else None
+    path = os.path.normpath(str(collection_path))
+    for name in ("phasegate_files", "phasegate_select_files"):
+        files = getattr(config, name, None)
+        if files is not None and path not in files:
+            return True
+    return None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    selected = getattr(config, "phasegate_select", None)
+    if selected is not None:
+        dropped = [item for item in items if item.nodeid not in selected]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.nodeid in selected]
     order = os.environ.get("PHASEGATE_ORDER", "file")
     if order == "reverse":
         items.reverse()

@@ -102,7 +102,8 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
     record = check_ran(result, config, arts.run_log)
     run_id = uuid.uuid4().hex
     arts.impact_json.unlink(missing_ok=True)
-    if coverage is not None and measured_anything(coverage.data_file):
+    # A shard job's reports would be thrown away: `combine` makes them from the merged data.
+    if coverage is not None and measured_anything(coverage.data_file) and not config.shard:
         # Imported here, not at the top: `python -m tasks.run.reporter` imports tasks.run
         # first, and a module-level import would load the reporter twice (runpy warns).
         from tasks.run import reporter
