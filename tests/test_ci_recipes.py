@@ -91,6 +91,12 @@ def test_github_shards_upload_what_each_shard_writes_and_combine_reads_them(
     assert jobs["combine"]["outputs"]["passed"] == "${{ steps.phasegate.outputs.passed }}"
     lines = [line for line in run_lines(jobs["combine"]) if line.startswith("phasegate")]
     assert [phasegate_argv(line) for line in lines] == [["combine"]]
+    # The combine job saves the durations file the shard jobs read to balance their split.
+    durations = Artifacts(reports_dir(tmp_path)).durations_json
+    [restore] = [s["with"] for s in jobs["shard"]["steps"] if "cache/restore" in s.get("uses", "")]
+    [save] = [s["with"] for s in jobs["combine"]["steps"] if "cache/save" in s.get("uses", "")]
+    assert Path(restore["path"]) == Path(save["path"]) == durations
+    assert save["key"].startswith(restore["restore-keys"])
     for k in shards:
         line = run_lines(jobs["shard"])[-1].replace("${{ matrix.shard }}", str(k))
         assert phasegate_argv(line) == ["validate", "--shard", f"{k}/{n}"]
@@ -114,6 +120,11 @@ def test_gitlab_shards_reports_and_coverage(tmp_path: Path) -> None:
         match = regex.search(f"phasegate > ...\n{coverage_line(display)}\n")
         assert match is not None and match[0] == f"Coverage: {display}"
     assert combine["needs"] == ["phasegate-shard"]
+    durations = Artifacts(reports_dir(tmp_path)).durations_json
+    assert shard["cache"]["key"] == combine["cache"]["key"]
+    assert [Path(p) for p in shard["cache"]["paths"]] == [durations]
+    assert [Path(p) for p in combine["cache"]["paths"]] == [durations]
+    assert (shard["cache"]["policy"], combine["cache"]["policy"]) == ("pull", "push")
     assert [phasegate_argv(line) for line in combine["script"][1:]] == [["combine"]]
     for k in range(1, n + 1):
         line = shard["script"][-1].replace("$CI_NODE_INDEX", str(k))
