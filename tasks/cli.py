@@ -21,6 +21,7 @@ from tasks.options_doc import default_plain
 from tasks.pipeline import ORDER, project_session, run_step_named, step_exit_code, validate
 
 COMMANDS = (*ORDER, "validate")
+HOOK_HELP = "install, remove or run the git pre-push hook: `phasegate hook --help`"
 HELPS = {
     "run": "run the suite once, instrumented; record every test's outcome",
     "triage": "categorise every failure with evidence, a fix and a repro command",
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             name, parents=[shared], help=argparse_text(HELPS[name]), description=HELPS[name]
         )
+    sub.add_parser("hook", help=HOOK_HELP, add_help=False)  # parsed by tasks.hook.command
     return parser
 
 
@@ -138,6 +140,10 @@ def guarded_with_config(
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["hook"]:
+        from tasks.hook.command import main as hook_main
+
+        return hook_main(argv[1:])
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
     invoked = shlex.join(["phasegate", *argv])

@@ -1,0 +1,82 @@
+"""The git questions the hook asks, with the GIT_* variables git sets inside a hook stripped
+(tasks.gitinfo): the history behind a push, the pushed tree, and a temporary worktree of a
+pushed commit when the checkout is not what is pushed."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tasks import gitinfo
+from tasks.errors import GitError
+
+
+class GitHistory:
+    """`tasks.hook.pushes.History` answered by git in the repository at `top`."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+
+    def _ask(self, *args: str) -> str | None:
+        out = gitinfo.git(self.top, *args, check=False).strip()
+        return out or None
+
+    def commit(self, oid: str) -> str | None:
+        return self._ask("rev-parse", "--verify", "--quiet", "--end-of-options", oid + "^{commit}")
+
+    def unpublished(self, commit: str) -> list[str]:
+        out = gitinfo.git(self.top, "rev-list", "--topo-order", commit, "--not", "--remotes")
+        return out.split()
+
+    def first_parent(self, commit: str) -> str | None:
+        return self._ask("rev-parse", "--verify", "--quiet", commit + "^1")
+
+    def is_ancestor(self, ancestor: str, commit: str) -> bool:
+        # No commit reachable from `ancestor` that `commit` does not reach.
+        out = gitinfo.git(self.top, "rev-list", "-n1", ancestor, "--not", commit)
+        return not out.strip()
+
+    def merge_base(self, one: str, other: str) -> str | None:
+        return self._ask("merge-base", one, other)
+
+    def upstream_base(self, commit: str) -> str | None:
+        upstream = self._ask("rev-parse", "--verify", "--quiet", "@{upstream}")
+        return None if upstream is None else self.merge_base(upstream, commit)
+
+
+def head_commit(top: Path) -> str | None:
+    return gitinfo.head(top)
+
+
+def tree_of(top: Path, commit: str) -> str:
+    return gitinfo.git(top, "rev-parse", "--verify", commit + "^{tree}").strip()
+
+
+def checkout_differs(top: Path) -> bool:
+    """Whether the working tree holds anything the HEAD commit does not: a changed or staged
+    tracked file, or an untracked one that is not ignored (a module left out of the commit
+    would make the tests pass here and fail for everyone who pulls)."""
+    out = gitinfo.git(top, "status", "--porcelain=v1", "-z", "--ignore-submodules=dirty")
+    return bool(out.strip("\0"))
+
+
+@contextlib.contextmanager
+def temporary_worktree(top: Path, commit: str) -> Iterator[Path]:
+    """A detached worktree of `commit` outside the repository, removed afterwards. The
+    user's checkout, index and stash are never touched. No hook runs in it (a post-checkout
+    hook of the user's must not run on our copy)."""
+    holder = Path(tempfile.mkdtemp(prefix="phasegate-push-"))
+    where = holder / "tree"
+    no_hooks = ("-c", "core.hooksPath=" + str(holder / "no-hooks"))
+    try:
+        gitinfo.git(top, *no_hooks, "worktree", "add", "--detach", "--quiet", str(where), commit)
+        yield where
+    finally:
+        with contextlib.suppress(GitError):
+            gitinfo.git(top, "worktree", "remove", "--force", str(where), check=False)
+        shutil.rmtree(holder, ignore_errors=True)
+        with contextlib.suppress(GitError):
+            gitinfo.git(top, "worktree", "prune", check=False)

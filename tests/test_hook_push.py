@@ -1,0 +1,194 @@
+"""The hook on real `git push` runs to a bare remote: every form of push becomes the right
+range, a failing selected test blocks with its category and repro command, a passing push is
+allowed and remembered, and the pushed commit is tested even when the checkout is not it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hookrepo import Pushed, bare_remote, line, pushed_project
+
+from tasks.affected.model import CommitRange
+from tasks.affected.select import select
+from tasks.config import load_config
+from tasks.hook import report
+from tasks.hook.hookrun import upstream_ranges
+
+Z40 = "0" * 40
+SKIP = "phasegate: skip this check with `git push --no-verify` or `PHASEGATE_SKIP=1 git push`"
+BROKEN = {"calc/__init__.py": "def add(a, b):\n    return a - b\n"}
+REPRO = "repro: python -m pytest -p no:randomly tests/test_calc.py::test_add"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Pushed:
+    return pushed_project(tmp_path)
+
+
+def nothing_to_test(before: str, after: str) -> str:
+    return (
+        f"phasegate: {before[:12]}..{after[:12]}: no Python file or config changed; nothing to test"
+    )
+
+
+def test_a_docs_only_push_tests_nothing(repo: Pushed) -> None:
+    before, after = repo.sha(), repo.commit({"README.md": "docs\n"})
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert nothing_to_test(before, after) in pushed.stdout
+    assert SKIP in pushed.stdout
+    assert repo.remote_sha() == after
+
+
+def test_several_refs_in_one_push_are_all_checked(repo: Pushed) -> None:
+    base = repo.sha()
+    docs = repo.commit({"README.md": "docs\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    notes = repo.commit({"NOTES.md": "notes\n"})
+    repo.git("checkout", "-q", "main")
+    pushed = repo.push("origin", "main", "feature")
+    assert pushed.returncode == 0, pushed.stdout
+    assert nothing_to_test(base, docs) in pushed.stdout
+    # the new branch: from the parent of the oldest commit no remote has (docs is not pushed yet)
+    assert nothing_to_test(base, notes) in pushed.stdout
+
+
+def test_a_deleted_branch_has_nothing_to_test(repo: Pushed) -> None:
+    repo.git("push", "-q", "--no-verify", "origin", "main:refs/heads/old")
+    pushed = repo.push("origin", "--delete", "old")
+    assert pushed.returncode == 0, pushed.stdout
+    assert "phasegate: nothing new to test (deleted refs, or commits a remote has)" in pushed.stdout
+
+
+def test_tags_are_peeled_and_a_tag_of_a_pushed_commit_has_nothing_new(repo: Pushed) -> None:
+    repo.git("tag", "-a", "-m", "release", "v1")
+    pushed = repo.push("origin", "v1")
+    assert "phasegate: nothing new to test" in pushed.stdout
+    before, after = repo.sha(), repo.commit({"README.md": "docs\n"})
+    repo.git("tag", "-a", "-m", "release", "v2")
+    pushed = repo.push("origin", "v2")
+    assert nothing_to_test(before, after) in pushed.stdout
+
+
+def test_a_force_push_is_compared_with_the_merge_base(repo: Pushed) -> None:
+    base = repo.sha()
+    repo.commit({"README.md": "docs\n"})
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    repo.git("reset", "-q", "--hard", base)
+    rewritten = repo.commit({"README.md": "other docs\n"}, "rewritten")
+    pushed = repo.push("--force", "origin", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert nothing_to_test(base, rewritten) in pushed.stdout
+
+
+def test_a_whole_new_history_runs_the_whole_suite(repo: Pushed, tmp_path: Path) -> None:
+    repo.git("remote", "remove", "origin")  # no remote-tracking ref: every commit is new
+    fresh = bare_remote(tmp_path / "fresh.git")
+    pushed = repo.push(str(fresh), "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert "phasegate: running the whole suite: " in pushed.stdout
+    assert "phasegate: 2 passed in" in pushed.stdout
+
+
+def test_empty_input_exits_at_once(repo: Pushed) -> None:
+    done = repo.hook_run("", "origin", str(repo.remote))
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_the_skip_variable_lets_a_breaking_push_through(repo: Pushed) -> None:
+    after = repo.commit(BROKEN)
+    pushed = repo.push("origin", "main", env={"PHASEGATE_SKIP": "1"})
+    assert pushed.returncode == 0, pushed.stdout
+    assert "phasegate: pre-push check skipped (PHASEGATE_SKIP is set)" in pushed.stdout
+    assert repo.remote_sha() == after
+
+
+def test_a_failing_test_blocks_with_its_category_and_repro(repo: Pushed) -> None:
+    before = repo.sha()
+    repo.commit(BROKEN)
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0
+    out = pushed.stdout
+    assert "phasegate: push blocked: 1 test(s) failed (" in out, out
+    assert "  tests/test_calc.py::test_add (failed in call)\n    category: production" in out
+    assert REPRO in out
+    assert SKIP in out
+    assert repo.remote_sha() == before
+
+
+def test_a_passing_push_is_allowed_and_a_second_remote_gets_the_cached_verdict(
+    repo: Pushed, tmp_path: Path
+) -> None:
+    after = repo.commit({"calc/__init__.py": "def add(a, b):\n    return b + a\n"})
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert "passed in" in pushed.stdout and "push allowed" in pushed.stdout
+    assert repo.remote_sha() == after
+    # a second remote that has the commit before: the same tree is pushed again
+    backup = bare_remote(tmp_path / "backup.git")
+    repo.git("remote", "add", "backup", str(backup))
+    repo.git("push", "-q", "--no-verify", "backup", "HEAD~1:refs/heads/main")
+    repo.git("fetch", "-q", "backup")
+    pushed = repo.push("backup", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    tree = repo.sha("HEAD^{tree}")
+    assert f"phasegate: tree {tree[:12]} already passed " in pushed.stdout
+    assert "(cached verdict): push allowed" in pushed.stdout
+    assert "passed in" not in pushed.stdout  # nothing ran
+    assert repo.remote_sha() == after
+
+
+def test_the_pushed_commit_is_tested_not_the_checkout_and_the_checkout_is_untouched(
+    repo: Pushed,
+) -> None:
+    before = repo.sha()
+    repo.commit(BROKEN)
+    fixed = "def add(a, b):\n    return a + b  # fixed, not committed\n"
+    (repo.work / "calc" / "__init__.py").write_text(fixed)
+    (repo.work / "scratch.txt").write_text("untracked\n")
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0, pushed.stdout
+    assert "testing" in pushed.stdout and "in a temporary worktree" in pushed.stdout
+    assert "phasegate: push blocked: 1 test(s) failed" in pushed.stdout
+    assert REPRO in pushed.stdout
+    assert repo.remote_sha() == before
+    # the user's work is exactly as it was: no stash, no checkout, no worktree left behind
+    assert (repo.work / "calc" / "__init__.py").read_text() == fixed
+    assert (repo.work / "scratch.txt").read_text() == "untracked\n"
+    assert repo.git("stash", "list") == ""
+    assert len(repo.git("worktree", "list").splitlines()) == 1
+
+
+def test_explain_prints_the_selection(repo: Pushed) -> None:
+    before, after = (
+        repo.sha(),
+        repo.commit({"calc/__init__.py": "def add(a, b):\n    return a+b\n"}),
+    )
+    done = repo.hook_run(
+        line("refs/heads/main", after, "refs/heads/main", before), "--explain", "origin", "x"
+    )
+    assert done.returncode == 0, done.stdout
+    selection = select(load_config(repo.work), [CommitRange(before, after)])
+    assert (
+        f"phasegate: selection for {before[:12]}..{after[:12]}:\n"
+        + report.explain(selection)
+        + "\n"
+    ) in done.stdout
+
+
+def test_a_config_error_is_one_line_exit_2_with_the_skip_line(repo: Pushed) -> None:
+    before, after = repo.sha(), repo.commit({"pyproject.toml": "[tool.phasegate]\nruns = 0\n"})
+    (repo.work / "pyproject.toml").write_text("[tool.phasegate]\nruns = 0\n")
+    done = repo.hook_run(line("refs/heads/main", after, "refs/heads/main", before))
+    assert done.returncode == 2
+    assert "phasegate: error: runs = 0" in done.stdout
+    assert done.stdout.rstrip().endswith(SKIP)
+
+
+def test_upstream_ranges_are_head_against_its_upstream(repo: Pushed) -> None:
+    base = repo.sha()
+    head = repo.commit({"README.md": "docs\n"})
+    assert upstream_ranges(repo.work) == [CommitRange(base, head)]
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    assert upstream_ranges(repo.work) == []
