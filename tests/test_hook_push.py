@@ -4,15 +4,20 @@ allowed and remembered, and the pushed commit is tested even when the checkout i
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from pathlib import Path
 
 import pytest
-from hookrepo import Pushed, bare_remote, line, pushed_project
+from hookrepo import Pushed, bare_remote, line, pushed_project, run
 
-from tasks.affected.model import CommitRange
+from tasks.affected.model import CommitRange, SelectedTest, Selection
 from tasks.affected.select import select
 from tasks.config import load_config
+from tasks.console import Console
 from tasks.hook import report
+from tasks.hook.check import Where, check_head
 from tasks.hook.hookrun import upstream_ranges
 
 Z40 = "0" * 40
@@ -192,3 +197,48 @@ def test_upstream_ranges_are_head_against_its_upstream(repo: Pushed) -> None:
     assert upstream_ranges(repo.work) == [CommitRange(base, head)]
     repo.git("push", "-q", "--no-verify", "origin", "main")
     assert upstream_ranges(repo.work) == []
+
+
+def test_a_selection_runs_exactly_its_tests_and_a_file_means_every_test_in_it(
+    repo: Pushed,
+) -> None:
+    extra = "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n"
+    head = repo.commit({"tests/test_extra.py": extra})
+    selection = Selection(
+        full_suite=False,
+        why=None,
+        nothing_to_test=False,
+        selected=(
+            SelectedTest("tests/test_calc.py::test_add", ("executes calc/__init__.py:2",)),
+            SelectedTest("tests/test_extra.py", ("in a changed test file",)),
+            SelectedTest("tests/test_gone.py::test_x", ("failed last time",)),
+        ),
+        left_out=(SelectedTest("tests/test_other.py::test_other", ("runs calc",)),),
+        known=4,
+        estimated_seconds=0.1,
+    )
+    out = io.StringIO()
+    code = check_head(
+        load_config(repo.work), Where.of(repo.work), head, selection, None, Console(out)
+    )
+    assert code == 0, out.getvalue()
+    record = json.loads((repo.work / ".git" / "phasegate" / "run.json").read_text())
+    assert list(dict.fromkeys(r["nodeid"] for r in record["reports"])) == [
+        "tests/test_calc.py::test_add",
+        "tests/test_extra.py::test_a",
+        "tests/test_extra.py::test_b",
+    ]
+    text = out.getvalue()
+    assert "phasegate: hook_budget left out 1 test(s): they are not run" in text
+    assert "phasegate: 1 selected test(s) are not in the pushed tree" in text
+    assert "phasegate: 3 passed in" in text
+
+
+def test_nox_prepush_checks_head_against_its_upstream(repo: Pushed) -> None:
+    repo.commit({"noxfile.py": "import tasks.sessions  # noqa: F401\n"})
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    repo.commit(BROKEN)
+    done = run(repo.work, [sys.executable, "-m", "nox", "-s", "prepush"])
+    assert done.returncode == 1, done.stdout
+    assert "phasegate: push blocked: 1 test(s) failed" in done.stdout
+    assert "Session prepush failed" in done.stdout or "Session prepush aborted" in done.stdout

@@ -181,7 +181,8 @@ def _tested_config(
     """The config to run the tests with: the project itself when its checkout is exactly the
     pushed commit, else the same project in a temporary worktree of that commit."""
     current = repo.head_commit(top)
-    if current == head and not repo.checkout_differs(top):
+    owned = (config.project / ".nox", config.project / ".phasegate", config.reports_dir)
+    if current == head and not repo.checkout_differs(top, owned):
         yield config
         return
     why = "uncommitted or untracked files" if current == head else "HEAD is another commit"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tasks import gitinfo
@@ -55,12 +55,22 @@ def tree_of(top: Path, commit: str) -> str:
     return gitinfo.git(top, "rev-parse", "--verify", commit + "^{tree}").strip()
 
 
-def checkout_differs(top: Path) -> bool:
+def checkout_differs(top: Path, owned: Sequence[Path] = ()) -> bool:
     """Whether the working tree holds anything the HEAD commit does not: a changed or staged
     tracked file, or an untracked one that is not ignored (a module left out of the commit
-    would make the tests pass here and fail for everyone who pulls)."""
+    would make the tests pass here and fail for everyone who pulls). Untracked folders of
+    phasegate's own (`owned`: the test environment, the reports) are not the project's."""
     out = gitinfo.git(top, "status", "--porcelain=v1", "-z", "--ignore-submodules=dirty")
-    return bool(out.strip("\0"))
+    prefixes = tuple(
+        p.resolve().relative_to(top.resolve()).as_posix() + "/"
+        for p in owned
+        if p.resolve().is_relative_to(top.resolve())
+    )
+    for entry in out.split("\0"):
+        if not entry or (prefixes and entry.startswith("?? ") and entry[3:].startswith(prefixes)):
+            continue
+        return True
+    return False
 
 
 @contextlib.contextmanager
