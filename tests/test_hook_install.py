@@ -15,6 +15,7 @@ import pytest
 from conftest import git
 from hookrepo import bare_remote, pushed_project, run
 
+import tasks
 from tasks.cli import main as cli_main
 from tasks.errors import ConfigError
 from tasks.hook.install import hook_paths, install, uninstall
@@ -44,7 +45,8 @@ def test_install_writes_the_shim_and_the_interpreter_beside_the_git_data(tmp_pat
     assert hook.read_bytes() == SHIM.read_bytes()
     assert hook.stat().st_mode & stat.S_IXUSR
     setup = repo.work / ".git" / "phasegate" / "hook"
-    assert setup.read_text(encoding="utf-8").splitlines() == [sys.executable, "."]
+    package = str(Path(tasks.__file__).absolute())
+    assert setup.read_text(encoding="utf-8").splitlines() == [sys.executable, ".", package]
     assert said == [f"installed phasegate's pre-push hook at {hook} (Python: {sys.executable})"]
     # installing twice changes nothing
     before = hook.stat().st_mtime_ns
@@ -155,15 +157,22 @@ def test_a_worktree_shares_the_hook_and_keeps_its_own_interpreter(tmp_path: Path
     assert paths.setup.is_file()
 
 
-def test_a_hook_whose_interpreter_is_gone_says_how_to_reinstall(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gone", ["interpreter", "package"])
+def test_a_hook_whose_interpreter_is_gone_says_how_to_reinstall(tmp_path: Path, gone: str) -> None:
     repo = pushed_project(tmp_path)
-    gone = tmp_path / "old-venv" / "bin" / "python"
-    (repo.work / ".git" / "phasegate" / "hook").write_text(f"{gone}\n.\n")
+    setup = repo.work / ".git" / "phasegate" / "hook"
+    python, project, package = setup.read_text().splitlines()
+    old = tmp_path / "old-venv"
+    if gone == "interpreter":
+        python = str(old / "bin" / "python")
+    else:  # the interpreter is there, phasegate was uninstalled from it
+        package = str(old / "site-packages" / "tasks" / "__init__.py")
+    setup.write_text(f"{python}\n{project}\n{package}\n")
     repo.commit({"README.md": "docs\n"})
     pushed = repo.push("origin", "main")
     assert pushed.returncode != 0
     assert (
-        f"phasegate: the Python that installed this hook ({gone}) is gone or no longer has "
+        f"phasegate: the Python that installed this hook ({python}) is gone or no longer has "
         "phasegate; reinstall it: pip install phasegate && phasegate hook install"
     ) in pushed.stdout
     assert "phasegate: to push anyway, skip the check: git push --no-verify" in pushed.stdout

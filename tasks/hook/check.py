@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks import gitinfo
 from tasks.affected.model import CommitRange, Selection
@@ -21,8 +22,9 @@ from tasks.console import Console
 from tasks.errors import ConfigError, ExitCode, NoTestsError
 from tasks.hook import repo, report, verdicts
 from tasks.hook.install import STATE
-from tasks.hook.testrun import HookRun, explain_failures, run_selected
-from tasks.testenv import ensure_env, env_dir, env_python
+
+if TYPE_CHECKING:
+    from tasks.hook.testrun import HookRun
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +61,7 @@ def check_ranges(
     # Imported here: the selection is the affected branch's; loaded only when there is work.
     from tasks.affected.select import select
 
-    where = Where.of(config.project)
+    where: Where | None = None
     worst = ExitCode.OK
     for head, group in by_head(ranges).items():
         budget = getattr(config, "hook_budget", None)  # the option comes with `affected`
@@ -74,6 +76,7 @@ def check_ranges(
             )
             continue
         base = next((r.base for r in group if r.base is not None), None)
+        where = where or Where.of(config.project)
         code = check_head(config, where, head, selection, base, console)
         worst = max(worst, code)
     return int(worst)
@@ -82,6 +85,8 @@ def check_ranges(
 def _python(config: PhaseConfig, console: Console) -> Path:
     """The test environment's interpreter; built once when it does not exist yet (a push
     never reinstalls an existing one)."""
+    from tasks.testenv import ensure_env, env_dir, env_python
+
     python = env_python(config)
     if not python.exists():
         console.write(
@@ -101,6 +106,10 @@ def check_head(
     console: Console,
 ) -> ExitCode:
     """Run the selection on the pushed commit `head`; 1 when a selected test failed."""
+    # Imported here, as what they import: a push with nothing to test never needs them.
+    from tasks.hook.testrun import explain_failures, run_selected
+    from tasks.testenv import env_dir
+
     wanted = report.wanted(selection)
     scope = "the whole suite" if wanted is None else f"{len(wanted)} selected test(s)"
     if selection.full_suite:

@@ -20,13 +20,14 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+import tasks
 from tasks import gitinfo
 from tasks.artifacts.store import write_text_atomic
 from tasks.errors import ConfigError
 
 HOOK = "pre-push"
 MARKER = b"phasegate-pre-push-hook"
-SETUP = "hook"  # in <git dir>/phasegate/: the interpreter, then the project's folder
+SETUP = "hook"  # in <git dir>/phasegate/: the interpreter, the project, phasegate's package
 STATE = "phasegate"  # phasegate's folder inside a git dir
 
 
@@ -84,7 +85,8 @@ def hook_paths(cwd: Path) -> HookPaths:
 
 
 def setup_text(paths: HookPaths, project: Path, python: str) -> str:
-    """The setup file: the interpreter, then the project's folder relative to the top."""
+    """The setup file: the interpreter, the project's folder relative to the top, and the
+    package the interpreter imports phasegate from."""
     if not Path(python).is_absolute():
         raise ConfigError(f"{python}: the hook needs an absolute interpreter path")
     project = project.resolve()
@@ -94,7 +96,10 @@ def setup_text(paths: HookPaths, project: Path, python: str) -> str:
             "the repository that holds the project"
         )
     rel = project.relative_to(paths.top.resolve()).as_posix() or "."
-    return f"{python}\n{rel}\n"
+    # The shim checks this file exists before it starts Python: an uninstalled phasegate is
+    # then told apart from a broken push without a second interpreter start on every push.
+    package = Path(tasks.__file__).absolute()
+    return f"{python}\n{rel}\n{package}\n"
 
 
 def _set_aside(paths: HookPaths, force: bool) -> list[str]:
