@@ -14,11 +14,15 @@ from hookrepo import Pushed, bare_remote, line, pushed_project, run
 
 from tasks.affected.model import CommitRange, SelectedTest, Selection
 from tasks.affected.select import select
+from tasks.artifacts import Artifacts
+from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.hook import report
 from tasks.hook.check import Where, check_head
+from tasks.hook.command import guarded
 from tasks.hook.hookrun import upstream_ranges
+from tasks.run.step import run_step
 
 Z40 = "0" * 40
 SKIP = "phasegate: skip this check with `git push --no-verify` or `PHASEGATE_SKIP=1 git push`"
@@ -242,3 +246,41 @@ def test_nox_prepush_checks_head_against_its_upstream(repo: Pushed) -> None:
     assert done.returncode == 1, done.stdout
     assert "phasegate: push blocked: 1 test(s) failed" in done.stdout
     assert "Session prepush failed" in done.stdout or "Session prepush aborted" in done.stdout
+
+
+def test_pre_commit_hands_the_range_over_in_its_environment(repo: Pushed) -> None:
+    before, after = repo.sha(), repo.commit({"README.md": "docs\n"})
+    env = {"PRE_COMMIT_FROM_REF": before, "PRE_COMMIT_TO_REF": after}
+    done = run(repo.work, [sys.executable, "-m", "tasks", "hook", "run"], env=env)
+    assert done.returncode == 0, done.stdout
+    assert nothing_to_test(before, after) in done.stdout
+
+
+def test_an_internal_error_exits_3_and_still_says_how_to_skip(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def bug() -> int:
+        raise RuntimeError("a phasegate bug")
+
+    assert guarded(bug, hint=True) == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: a phasegate bug" in err
+    assert err.rstrip().endswith(
+        "phasegate: internal error (exit 3); please report it\n"
+        "phasegate: skip this check with `git push --no-verify` or `PHASEGATE_SKIP=1 git push`"
+    )
+
+
+def test_with_an_impact_index_the_category_weighs_the_changed_lines_it_runs(
+    repo: Pushed,
+) -> None:
+    config = load_config(repo.work)
+    run_step(config, Path(sys.executable), Console(quiet=True))  # leaves impact.json
+    wait_for_reports(Artifacts(config.reports_dir), config.project)
+    repo.commit(BROKEN)
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0
+    assert (
+        "    category: production (medium): the production lines it runs (calc/__init__.py:2) "
+        "changed since the base; the test did not\n"
+    ) in pushed.stdout

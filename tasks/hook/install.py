@@ -29,6 +29,7 @@ HOOK = "pre-push"
 MARKER = b"phasegate-pre-push-hook"
 SETUP = "hook"  # in <git dir>/phasegate/: the interpreter, the project, phasegate's package
 STATE = "phasegate"  # phasegate's folder inside a git dir
+PRE_COMMIT_ID = b"138fd403232d2ddd5efb44317e38bf03"  # pre-commit's hook template's own marker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,15 @@ def is_ours(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
             return MARKER in handle.read(4096)
+    except OSError:
+        return False
+
+
+def _is_pre_commits(path: Path) -> bool:
+    """pre-commit's installed hook: its template carries this identifying hash."""
+    try:
+        with path.open("rb") as handle:
+            return PRE_COMMIT_ID in handle.read(4096)
     except OSError:
         return False
 
@@ -122,6 +132,12 @@ def _set_aside(paths: HookPaths, force: bool) -> list[str]:
         raise ConfigError(
             f"{paths.hook} is not phasegate's and {paths.legacy} exists too: keeping one would "
             "lose the other; move one of them away, or pass --force to replace both"
+        )
+    if _is_pre_commits(paths.hook):
+        raise ConfigError(
+            f"{paths.hook} is pre-commit's hook, which runs its own {HOOK}.legacy: kept under "
+            "that name it would run itself and fail. Add phasegate to .pre-commit-config.yaml "
+            "instead (README: pre-commit users), or pass --force to replace it"
         )
     paths.hook.replace(paths.legacy)
     said.append(

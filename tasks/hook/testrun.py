@@ -2,10 +2,10 @@
 and recorder as every phasegate run (an `ids:` order file for any number of node ids), within
 the run's time limit; then each failure's triage category and repro command.
 
-The categories come from triage's own rules (tasks.triage.rules.classify) without what only
-a validation has: no stability runs (a flaky failure is not told apart here) and no per-test
-coverage (which lines of the code it runs changed is not weighed); where it was raised, and
-whether the test file changed since the base, are.
+The categories come from triage's own rules (tasks.triage.rules.classify) without the
+stability runs only a validation has (a flaky failure is not told apart here). Where it was
+raised and whether the test changed since the base are weighed; so are the production lines
+it runs, when the last instrumented run left an impact index.
 """
 
 from __future__ import annotations
@@ -99,19 +99,46 @@ def explain_failures(
     from tasks.triage.rules import classify
 
     layout = dataclasses.replace(project_layout(tested, None), rootdir=run.rootdir)
-    probe = GitProbe(tested, layout, base, {})
+    lines = indexed_lines(tested, {t.nodeid for t in run.failed})
+    probe = GitProbe(tested, layout, base, lines)
     rootdir = run.rootdir
     if rootdir.is_relative_to(tested.project):
         rootdir = shown.project / rootdir.relative_to(tested.project)
-    lines = []
+    said = []
     for record in run.failed:
         verdict = classify(record, layout, probe)
         where = f"{record.outcome} in {record.when}"
-        lines.append(f"  {record.nodeid} ({where})")
-        lines.append(f"    category: {verdict.category} ({verdict.confidence}): {verdict.reason}")
+        said.append(f"  {record.nodeid} ({where})")
+        said.append(f"    category: {verdict.category} ({verdict.confidence}): {verdict.reason}")
         if verdict.message:
-            lines.append(f"    {verdict.exception}: {verdict.message}")
+            said.append(f"    {verdict.exception}: {verdict.message}")
         repro = repro_command(shown, python, [record.nodeid], rootdir=rootdir)
-        lines.append(f"    repro: {repro}")
-    lines.append(f"  ({TRIAGE_NOTE})")
-    return lines
+        said.append(f"    repro: {repro}")
+    said.append(f"  ({TRIAGE_NOTE})")
+    return said
+
+
+def indexed_lines(config: PhaseConfig, nodeids: set[str]) -> dict[str, dict[str, set[int]]]:
+    """The lines each of `nodeids` executed in the last instrumented run (impact.json, when
+    one exists), as triage's probe reads them: node id -> absolute path -> lines. They let
+    the rules weigh which side changed since the base; without them the rules do without."""
+    from tasks.artifacts import Artifacts, store
+    from tasks.artifacts.impact import IMPACT
+    from tasks.errors import PhaseError
+
+    path = Artifacts(config.reports_dir).impact_json
+    try:
+        data = store.load(path, IMPACT) if path.is_file() else None
+    except PhaseError:
+        data = None  # unreadable or another format: evidence we go without
+    if data is None:
+        return {}
+    wanted = {i: t for i, t in enumerate(data["tests"]) if t in nodeids}
+    result: dict[str, dict[str, set[int]]] = {}
+    for name, entry in data["files"].items():
+        where = str(config.project / name)  # an absolute name stays itself
+        for line, ids in entry["lines"].items():
+            for i in ids:
+                if i in wanted:
+                    result.setdefault(wanted[i], {}).setdefault(where, set()).add(int(line))
+    return result
