@@ -284,3 +284,22 @@ def test_with_an_impact_index_the_category_weighs_the_changed_lines_it_runs(
         "    category: production (medium): the production lines it runs (calc/__init__.py:2) "
         "changed since the base; the test did not\n"
     ) in pushed.stdout
+
+
+def test_a_temporary_worktree_gets_the_files_the_checkout_generated_for_itself(
+    repo: Pushed,
+) -> None:
+    # setuptools-scm writes an ignored version module the package imports; an editable
+    # install compiles extensions in place: a fresh worktree lacks both.
+    (repo.work / ".gitignore").write_text("__pycache__/\ncalc/_version.py\n")
+    (repo.work / "calc" / "_version.py").write_text("VERSION = '1.0'\n")
+    after = repo.commit(
+        {
+            "calc/__init__.py": "from calc._version import VERSION\n\n\ndef add(a, b):\n    return a + b\n"
+        }
+    )
+    (repo.work / "scratch.txt").write_text("untracked: the checkout is not the pushed tree\n")
+    pushed = repo.push("origin", "main")
+    assert "in a temporary worktree" in pushed.stdout
+    assert pushed.returncode == 0, pushed.stdout
+    assert repo.remote_sha() == after

@@ -86,7 +86,14 @@ def run_hook(
 ) -> int:
     """The hook's exit code: 0 allows the push, anything else blocks it."""
     env = dict(os.environ)
-    by_git = not upstream and pushes.from_pre_commit(env) is None and not stdin.isatty()
+    by_git = not upstream and pushes.from_pre_commit(env) is None
+    if by_git and stdin.isatty():
+        from tasks.errors import ConfigError
+
+        raise ConfigError(
+            "phasegate hook run reads the refs git pushes on its input (git runs it); to check "
+            "HEAD against its upstream, run `phasegate hook run --upstream` or `nox -s prepush`"
+        )
     data = stdin.read() if by_git else b""
     if hook is not None:
         code = run_legacy(hook, remote_args, data, env)

@@ -73,6 +73,28 @@ def checkout_differs(top: Path, owned: Sequence[Path] = ()) -> bool:
     return False
 
 
+# Ignored files a checkout makes for itself that its code imports: a version module written
+# by setuptools-scm, an extension compiled in place by an editable install. A fresh worktree
+# lacks them, and its tests would fail for that alone.
+GENERATED = (".py", ".pyi", ".so", ".pyd")
+
+
+def copy_generated(top: Path, tree: Path) -> list[str]:
+    """Copy the checkout's ignored Python and extension files into the worktree `tree` (only
+    single files: an ignored folder, a virtualenv or a build tree, is never walked)."""
+    out = gitinfo.git(
+        top, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    copied = []
+    for name in out.split("\0"):
+        if name and not name.endswith("/") and name.endswith(GENERATED):
+            target = tree / name
+            if target.parent.is_dir() and not target.exists():
+                shutil.copy2(top / name, target)
+                copied.append(name)
+    return copied
+
+
 @contextlib.contextmanager
 def temporary_worktree(top: Path, commit: str) -> Iterator[Path]:
     """A detached worktree of `commit` outside the repository, removed afterwards. The
@@ -83,6 +105,7 @@ def temporary_worktree(top: Path, commit: str) -> Iterator[Path]:
     no_hooks = ("-c", "core.hooksPath=" + str(holder / "no-hooks"))
     try:
         gitinfo.git(top, *no_hooks, "worktree", "add", "--detach", "--quiet", str(where), commit)
+        copy_generated(top, where)
         yield where
     finally:
         with contextlib.suppress(GitError):
