@@ -303,3 +303,26 @@ def test_a_temporary_worktree_gets_the_files_the_checkout_generated_for_itself(
     assert "in a temporary worktree" in pushed.stdout
     assert pushed.returncode == 0, pushed.stdout
     assert repo.remote_sha() == after
+
+
+def test_a_test_failing_the_same_way_before_the_push_does_not_block_it(repo: Pushed) -> None:
+    # Its message holds an object's address, which differs from one process to the next.
+    old = "from calc import add\n\n\ndef test_old():\n    assert add(2, 2) == 5, object()\n"
+    repo.commit({"tests/test_old.py": old})
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    after = repo.commit({"calc/__init__.py": "def add(a, b):\n    return b + a\n"})
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert (
+        "phasegate: 1 test(s) failed the same way before this push (at its base): not caused "
+        "by it, they do not block it:\n  tests/test_old.py::test_old\n"
+    ) in pushed.stdout
+    assert repo.remote_sha() == after
+    # a push that changes how it fails, and breaks another test, is blocked by both
+    repo.commit(BROKEN)
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0
+    assert "phasegate: push blocked: 2 test(s) failed" in pushed.stdout
+    assert "  tests/test_old.py::test_old (failed in call)" in pushed.stdout
+    assert "  tests/test_calc.py::test_add (failed in call)" in pushed.stdout
+    assert repo.remote_sha() == after

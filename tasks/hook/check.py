@@ -107,6 +107,7 @@ def check_head(
 ) -> ExitCode:
     """Run the selection on the pushed commit `head`; 1 when a selected test failed."""
     # Imported here, as what they import: a push with nothing to test never needs them.
+    from tasks.hook.baseline import failing_before
     from tasks.hook.testrun import explain_failures, run_selected
     from tasks.testenv import env_dir
 
@@ -139,8 +140,24 @@ def check_head(
                 raise
             console.write("phasegate: none of the selected tests is in the pushed tree: allowed")
             return ExitCode.OK
-        failures = explain_failures(tested, config, python, run, base) if run.failed else []
-    return _verdict(config, python, where, key, wanted, run, failures, console)
+        before: set[str] = set()
+        if run.failed and base is not None:
+            before = failing_before(config, where.top, base, python, run, where.state, console)
+        new = [t for t in run.failed if t.nodeid not in before]
+        blocking = explain_failures(tested, config, python, run, new, base) if new else []
+    outcome = Outcome(run, blocking, len(new), sorted(before))
+    return _verdict(config, python, where, key, wanted, outcome, console)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A run of the selected tests, with its failures split: the push's, and those that
+    failed the same way before it."""
+
+    run: HookRun
+    blocking: list[str]  # what to print about each failure the push brought
+    new: int
+    before: list[str]
 
 
 def _verdict(
@@ -149,27 +166,35 @@ def _verdict(
     where: Where,
     key: str,
     wanted: list[str] | None,
-    run: HookRun,
-    failures: list[str],
+    outcome: Outcome,
     console: Console,
 ) -> ExitCode:
+    run = outcome.run
     if run.missing:
         console.write(
             f"phasegate: {len(run.missing)} selected test(s) are not in the pushed tree "
             f"(e.g. {run.missing[0]}): not run"
         )
-    if failures:
+    if outcome.before:
         console.write(
-            f"phasegate: push blocked: {len(run.failed)} test(s) failed "
+            f"phasegate: {len(outcome.before)} test(s) failed the same way before this push "
+            "(at its base): not caused by it, they do not block it:"
+        )
+        for nodeid in outcome.before:
+            console.write(f"  {nodeid}")
+    if outcome.new:
+        console.write(
+            f"phasegate: push blocked: {outcome.new} test(s) failed "
             f"({run.summary} in {run.duration:.1f}s; log: {run.log}):"
         )
-        for line in failures:
+        for line in outcome.blocking:
             console.write(line)
     else:
         console.write(f"phasegate: {run.summary} in {run.duration:.1f}s: push allowed")
-        verdicts.remember(where.cache, key, wanted)
+    if not run.failed:
+        verdicts.remember(where.cache, key, wanted)  # only a clean pass is remembered
     _after(config, python, run, console)
-    return ExitCode.GATE_FAILED if failures else ExitCode.OK
+    return ExitCode.GATE_FAILED if outcome.new else ExitCode.OK
 
 
 def _after(config: PhaseConfig, python: Path, run: HookRun, console: Console) -> None:
@@ -200,12 +225,4 @@ def _tested_config(
         "temporary worktree (your files are not touched)"
     )
     with repo.temporary_worktree(top, head) as tree:
-        yield in_worktree(config, top, tree)
-
-
-def in_worktree(config: PhaseConfig, top: Path, tree: Path) -> PhaseConfig:
-    """`config` moved into the worktree `tree`. Its sources go first on the import path, so
-    an editable install of the checkout cannot hide the pushed code."""
-    project = tree / config.project.resolve().relative_to(top.resolve())
-    roots = ["src"] if (project / "src").is_dir() else ["."]
-    return dataclasses.replace(config, project=project, pythonpath=(*roots, *config.pythonpath))
+        yield repo.in_worktree(config, top, tree)

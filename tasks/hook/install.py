@@ -177,7 +177,8 @@ def remove_state(folder: Path) -> None:
     writes), then the folder if that left it empty."""
     if not folder.is_dir():
         return
-    for name in (SETUP, "verdicts.json", "run.json", "run.log", "run.ids", "run.journal.tmp"):
+    runs = [f"{run}{ext}" for run in ("run", "base") for ext in (".json", ".log", ".ids")]
+    for name in (SETUP, "verdicts.json", *runs, "run.journal.tmp", "base.journal.tmp"):
         (folder / name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # something else is in it: not ours to delete
         folder.rmdir()

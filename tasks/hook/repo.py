@@ -5,12 +5,14 @@ pushed commit when the checkout is not what is pushed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tasks import gitinfo
+from tasks.config import PhaseConfig
 from tasks.errors import GitError
 
 
@@ -113,3 +115,11 @@ def temporary_worktree(top: Path, commit: str) -> Iterator[Path]:
         shutil.rmtree(holder, ignore_errors=True)
         with contextlib.suppress(GitError):
             gitinfo.git(top, "worktree", "prune", check=False)
+
+
+def in_worktree(config: PhaseConfig, top: Path, tree: Path) -> PhaseConfig:
+    """`config` moved into the worktree `tree`. Its sources go first on the import path, so
+    an editable install of the checkout cannot hide the pushed code."""
+    project = tree / config.project.resolve().relative_to(top.resolve())
+    roots = ["src"] if (project / "src").is_dir() else ["."]
+    return dataclasses.replace(config, project=project, pythonpath=(*roots, *config.pythonpath))

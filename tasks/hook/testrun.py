@@ -42,6 +42,7 @@ class HookRun:
     duration: float
     rootdir: Path
     log: Path
+    root: Path  # the project's folder it ran in
 
 
 def _no_cov(config: PhaseConfig) -> tuple[str, ...]:
@@ -60,20 +61,25 @@ def run_selected(
     nodeids: Sequence[str] | None,
     state: Path,
     console: Console,
+    *,
+    name: str = "run",
+    echo: bool = True,
 ) -> HookRun:
-    """Run `nodeids` (None: the whole suite) once; their outcomes as the recorder saw them."""
+    """Run `nodeids` (None: the whole suite) once; their outcomes as the recorder saw them.
+    The record, log and ids file are `<state>/<name>.*`."""
     order = FILE
     if nodeids is not None:
-        ids = state / "run.ids"
+        ids = state / f"{name}.ids"
         ids.parent.mkdir(parents=True, exist_ok=True)
         ids.write_text("".join(f"{n}\n" for n in nodeids), encoding="utf-8")
         order = Order(OrderKind.IDS, ids=ids)
     inv = Invocation(
         label="pre-push",
         order=order,
-        record=state / "run.json",
-        log=state / "run.log",
+        record=state / f"{name}.json",
+        log=state / f"{name}.log",
         extra_args=_no_cov(config),
+        echo=echo,
     )
     result = run_pytest(config, python, inv, console)
     record: dict[str, Any] = check_ran(result, config, inv.log)
@@ -86,11 +92,17 @@ def run_selected(
         duration=result.duration,
         rootdir=Path(record.get("rootdir") or config.project),
         log=inv.log,
+        root=config.project,
     )
 
 
 def explain_failures(
-    tested: PhaseConfig, shown: PhaseConfig, python: Path, run: HookRun, base: str | None
+    tested: PhaseConfig,
+    shown: PhaseConfig,
+    python: Path,
+    run: HookRun,
+    failed: Sequence[TestRecord],
+    base: str | None,
 ) -> list[str]:
     """For each failure: its node id, triage category and why, and the repro command (shown
     for the user's own checkout, `shown`, even when a temporary worktree was `tested`)."""
@@ -99,13 +111,13 @@ def explain_failures(
     from tasks.triage.rules import classify
 
     layout = dataclasses.replace(project_layout(tested, None), rootdir=run.rootdir)
-    lines = indexed_lines(tested, {t.nodeid for t in run.failed})
+    lines = indexed_lines(tested, {t.nodeid for t in failed})
     probe = GitProbe(tested, layout, base, lines)
     rootdir = run.rootdir
     if rootdir.is_relative_to(tested.project):
         rootdir = shown.project / rootdir.relative_to(tested.project)
     said = []
-    for record in run.failed:
+    for record in failed:
         verdict = classify(record, layout, probe)
         where = f"{record.outcome} in {record.when}"
         said.append(f"  {record.nodeid} ({where})")
