@@ -26,6 +26,7 @@ from tasks.pytest_command import Invocation
 from tasks.pytest_runner import check_ran, repro_command, run_pytest
 from tasks.results import TestRecord, format_counts, summarise_record
 
+SHOWN = 10  # failures explained one by one; the log has the rest
 TRIAGE_NOTE = (
     "categories from triage's rules without stability runs: a flaky test is not told apart"
 )
@@ -117,7 +118,7 @@ def explain_failures(
     if rootdir.is_relative_to(tested.project):
         rootdir = shown.project / rootdir.relative_to(tested.project)
     said = []
-    for record in failed:
+    for record in failed[:SHOWN]:
         verdict = classify(record, layout, probe)
         where = f"{record.outcome} in {record.when}"
         said.append(f"  {record.nodeid} ({where})")
@@ -126,6 +127,8 @@ def explain_failures(
             said.append(f"    {verdict.exception}: {verdict.message}")
         repro = repro_command(shown, python, [record.nodeid], rootdir=rootdir)
         said.append(f"    repro: {repro}")
+    if len(failed) > SHOWN:
+        said.append(f"  ... and {len(failed) - SHOWN} more: every one is in {run.log}")
     said.append(f"  ({TRIAGE_NOTE})")
     return said
 
