@@ -210,3 +210,16 @@ def test_pre_commits_own_hook_is_not_chained_as_legacy(tmp_path: Path) -> None:
         install(repo.work, repo.work)
     assert hook.read_text().startswith(generated)
     assert not (hook.parent / "pre-push.legacy").exists()
+
+
+def test_a_submodule_gets_the_hook_in_its_own_git_data(tmp_path: Path) -> None:
+    inner = pushed_project(tmp_path / "inner-repo", hook=False).work
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git(outer, "init", "-q", "-b", "main")
+    git(outer, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+    install(outer / "sub", outer / "sub")
+    modules = outer / ".git" / "modules" / "sub"
+    assert (modules / "hooks" / "pre-push").read_bytes() == SHIM.read_bytes()
+    assert (modules / "phasegate" / "hook").is_file()
+    assert not (outer / ".git" / "hooks" / "pre-push").exists()

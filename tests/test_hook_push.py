@@ -293,11 +293,8 @@ def test_a_temporary_worktree_gets_the_files_the_checkout_generated_for_itself(
     # install compiles extensions in place: a fresh worktree lacks both.
     (repo.work / ".gitignore").write_text("__pycache__/\ncalc/_version.py\n")
     (repo.work / "calc" / "_version.py").write_text("VERSION = '1.0'\n")
-    after = repo.commit(
-        {
-            "calc/__init__.py": "from calc._version import VERSION\n\n\ndef add(a, b):\n    return a + b\n"
-        }
-    )
+    uses_version = "from calc._version import VERSION\n\n\ndef add(a, b):\n    return a + b\n"
+    after = repo.commit({"calc/__init__.py": uses_version})
     (repo.work / "scratch.txt").write_text("untracked: the checkout is not the pushed tree\n")
     pushed = repo.push("origin", "main")
     assert "in a temporary worktree" in pushed.stdout
