@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import __version__
+from tasks.ci.publish import error_annotation
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ExitCode, user_error
@@ -113,6 +114,9 @@ def guarded(
         error = user_error(exc, where)
         if error is not None:
             print(f"phasegate: error: {error}", file=sys.stderr)
+            annotation = error_annotation(str(error), int(error.exit_code))
+            if annotation is not None:
+                print(annotation, file=sys.stderr)
             return int(error.exit_code)
         traceback.print_exc()
         print(

@@ -26,6 +26,7 @@ from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
 from tasks.artifacts.history import load_history, move_legacy_history
 from tasks.artifacts.run import load_run
+from tasks.ci.publish import publish
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
@@ -116,6 +117,7 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
         f"phase {config.phase}: "
         + ("all gates pass" if passed else f"{sum(g.failed for g in gates)} gate(s) failed")
     )
+    publish(config, run, gates, console)  # on GitHub Actions or GitLab CI; else nothing
     return ExitCode.OK if passed else ExitCode.GATE_FAILED
 
 

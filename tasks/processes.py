@@ -149,11 +149,18 @@ def supervise(proc: subprocess.Popen[Any], limit: float, on_stop: Callable[[], N
     return timed_out
 
 
-def run_limited(argv: Sequence[str], limit: float, *, log: Path, env: Mapping[str, str]) -> bool:
+def run_limited(
+    argv: Sequence[str],
+    limit: float,
+    *,
+    log: Path,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+) -> bool:
     """Run a helper to its end within `limit` seconds, output to `log`; False when stopped."""
     with log.open("a", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         with proc:
             return not supervise(proc, limit, lambda: None)

@@ -18,12 +18,14 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from tasks import processes
 from tasks.artifacts import write_text_atomic
+from tasks.ci import workflow
+from tasks.ci.detect import Ci, detect
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import ConfigError, NoTestsError, PhaseError, RunTimeoutError
@@ -90,12 +92,12 @@ def repro_command(
     return env + shlex.join(command)
 
 
-def _pump(lines: Iterable[str], log: IO[str], echo: IO[str] | None) -> None:
+def _pump(lines: Iterable[str], log: IO[str], echo: Callable[[str], object] | None) -> None:
     """Copy the child's output to the log (without colours) and the terminal, as it comes."""
     with contextlib.suppress(ValueError, OSError):  # the log closed under a stray writer
         for line in lines:
             if echo is not None:
-                echo.write(line)
+                echo(line)
             log.write(_ANSI.sub("", line))
 
 
@@ -145,10 +147,16 @@ def run_pytest(
     inv.journal.unlink(missing_ok=True)
     replay = replay_command(argv, extra, config.project)
     started = time.perf_counter()
-    with inv.log.open("w", encoding="utf-8") as log:
+    # On GitHub Actions each run's output folds under a title of its own.
+    folded = inv.echo and detect(os.environ) is Ci.GITHUB
+    title = f"pytest: phasegate {inv.label}"
+    with (
+        inv.log.open("w", encoding="utf-8") as log,
+        workflow.group(console.stream, title, folded) as write,
+    ):
         log.write(f"$ {replay}\n")
         proc = _spawn(argv, config.project, environment(extra))
-        echo = console.stream if inv.echo else None
+        echo = write if inv.echo else None
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
         pump.start()
         timed_out = processes.supervise(proc, limit, lambda: _remove_temporaries(inv))

@@ -29,7 +29,9 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     phasegate settings (xdist's worker variables included, so a run under -n matches -n0)."""
     monkeypatch.chdir(root)
     for name in list(os.environ):
-        if name.startswith(("PHASEGATE_", "GIT_", "COV_CORE_", "PYTEST_XDIST_")) or name in (
+        # GITHUB_/GITLAB_: this suite run in CI must not write to the CI's own files.
+        prefixes = ("PHASEGATE_", "GIT_", "COV_CORE_", "PYTEST_XDIST_", "GITHUB_", "GITLAB_")
+        if name.startswith(prefixes) or name in (
             "COVERAGE_FILE",
             "COVERAGE_PROCESS_START",
             "PYTEST_ADDOPTS",

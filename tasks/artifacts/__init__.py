@@ -43,6 +43,7 @@ DOWNSTREAM_FILES = (
     "coverage-gates.json",
     "impact.json",
     "gates.json",
+    "coverage.xml",
 )
 
 
@@ -67,6 +68,11 @@ class Artifacts:
     @property
     def junit_xml(self) -> Path:
         return self.root / "junit.xml"
+
+    @property
+    def coverage_xml(self) -> Path:
+        """coverage.py's Cobertura XML, written on GitLab CI (tasks.ci.gitlab)."""
+        return self.root / "coverage.xml"
 
     @property
     def stability_json(self) -> Path:
