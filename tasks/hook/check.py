@@ -64,8 +64,7 @@ def check_ranges(
     where: Where | None = None
     worst = ExitCode.OK
     for head, group in by_head(ranges).items():
-        budget = getattr(config, "hook_budget", None)  # the option comes with `affected`
-        selection = select(config, group, budget=budget)
+        selection = select(config, group)  # within the `hook_budget` option, if set
         if explain:
             console.write(f"phasegate: selection for {report.describe(group)}:")
             console.write(report.explain(selection))
