@@ -110,11 +110,11 @@ def temporary_worktree(top: Path, commit: str) -> Iterator[Path]:
         copy_generated(top, where)
         yield where
     finally:
+        # Only this worktree: never `git worktree prune`, which would also forget the user's
+        # worktrees that are out of reach (on a drive not mounted now).
         with contextlib.suppress(GitError):
             gitinfo.git(top, "worktree", "remove", "--force", str(where), check=False)
         shutil.rmtree(holder, ignore_errors=True)
-        with contextlib.suppress(GitError):
-            gitinfo.git(top, "worktree", "prune", check=False)
 
 
 def in_worktree(config: PhaseConfig, top: Path, tree: Path) -> PhaseConfig:
