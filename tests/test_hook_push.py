@@ -323,3 +323,19 @@ def test_a_test_failing_the_same_way_before_the_push_does_not_block_it(repo: Pus
     assert "  tests/test_old.py::test_old (failed in call)" in pushed.stdout
     assert "  tests/test_calc.py::test_add (failed in call)" in pushed.stdout
     assert repo.remote_sha() == after
+
+
+def test_a_quick_selection_runs_in_one_process_even_under_the_projects_xdist(
+    repo: Pushed,
+) -> None:
+    pyproject = '[tool.phasegate]\nvenv = "none"\n\n[tool.pytest.ini_options]\naddopts = "-n 2"\n'
+    head = repo.commit({"pyproject.toml": pyproject})
+    quick = Selection(
+        False, None, False, (SelectedTest("tests/test_calc.py::test_add", ("r",)),), (), 2, 0.1
+    )
+    out = io.StringIO()
+    where = Where.of(repo.work)
+    assert check_head(load_config(repo.work), where, head, quick, None, Console(out)) == 0
+    replay = (where.state / "run.log").read_text().splitlines()[0]
+    assert replay.endswith("-p no:randomly -n0"), replay
+    assert "1 passed" in out.getvalue()

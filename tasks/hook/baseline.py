@@ -48,7 +48,9 @@ def failing_before(
     try:
         with repo.temporary_worktree(top, base) as tree:
             tested = repo.in_worktree(config, top, tree)
-            then = run_selected(tested, python, nodeids, state, console, name="base", echo=False)
+            then = run_selected(
+                tested, python, nodeids, state, console, name="base", echo=False, quick=True
+            )
             was = {t.nodeid: signature(t, tested.project) for t in then.failed}
     except PhaseError as exc:  # no tests there, a timeout, ...: it cannot tell
         console.write(f"phasegate: the run at the base could not tell ({exc}): they all block")

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from tasks.hook.testrun import HookRun
 
 
+# A selection whose recorded durations add up to less runs in one process even when the
+# project's own args start xdist workers: their start-up would take longer than the tests.
+QUICK = 10.0
+
+
 @dataclasses.dataclass(frozen=True)
 class Where:
     """The repository around the project, and phasegate's state in its git data."""
@@ -133,7 +138,8 @@ def check_head(
         return ExitCode.OK
     with _tested_config(config, where.top, head, console) as tested:
         try:
-            run = run_selected(tested, python, wanted, where.state, console)
+            quick = (selection.estimated_seconds or QUICK) < QUICK
+            run = run_selected(tested, python, wanted, where.state, console, quick=quick)
         except NoTestsError:
             if wanted is None:
                 raise

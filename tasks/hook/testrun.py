@@ -21,7 +21,7 @@ from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.layout import project_layout
 from tasks.orders import FILE, Order, OrderKind
-from tasks.project_tools import pytest_addopts
+from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import check_ran, repro_command, run_pytest
 from tasks.results import TestRecord, format_counts, summarise_record
@@ -46,14 +46,19 @@ class HookRun:
     root: Path  # the project's folder it ran in
 
 
-def _no_cov(config: PhaseConfig) -> tuple[str, ...]:
-    """`--no-cov` when the project turns pytest-cov on itself: the hook runs without coverage."""
+def _extra_args(config: PhaseConfig, quick: bool) -> tuple[str, ...]:
+    """`--no-cov` when the project turns pytest-cov on itself (the hook runs without
+    coverage); `-n0` for a `quick` run when its own args start xdist workers, whose start-up
+    takes longer than a few seconds of tests (as phasegate's reruns do)."""
     args = [
         *pytest_addopts(config.project),
         *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
         *config.pytest_args,
     ]
-    return ("--no-cov",) if any(a == "--cov" or a.startswith("--cov=") for a in args) else ()
+    extra = ["--no-cov"] if any(a == "--cov" or a.startswith("--cov=") for a in args) else []
+    if quick and uses_xdist(args):
+        extra.append("-n0")
+    return tuple(extra)
 
 
 def run_selected(
@@ -65,9 +70,10 @@ def run_selected(
     *,
     name: str = "run",
     echo: bool = True,
+    quick: bool = False,
 ) -> HookRun:
     """Run `nodeids` (None: the whole suite) once; their outcomes as the recorder saw them.
-    The record, log and ids file are `<state>/<name>.*`."""
+    The record, log and ids file are `<state>/<name>.*`; `quick`: expected to take seconds."""
     order = FILE
     if nodeids is not None:
         ids = state / f"{name}.ids"
@@ -79,7 +85,7 @@ def run_selected(
         order=order,
         record=state / f"{name}.json",
         log=state / f"{name}.log",
-        extra_args=_no_cov(config),
+        extra_args=_extra_args(config, quick),
         echo=echo,
     )
     result = run_pytest(config, python, inv, console)
