@@ -96,7 +96,7 @@ def test_a_whole_new_history_runs_the_whole_suite(repo: Pushed, tmp_path: Path) 
     fresh = bare_remote(tmp_path / "fresh.git")
     pushed = repo.push(str(fresh), "main")
     assert pushed.returncode == 0, pushed.stdout
-    assert "phasegate: running the whole suite: " in pushed.stdout
+    assert "phasegate: the whole suite is selected: " in pushed.stdout
     assert "phasegate: 2 passed in" in pushed.stdout
 
 

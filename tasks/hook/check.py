@@ -118,7 +118,7 @@ def check_head(
     wanted = report.wanted(selection)
     scope = "the whole suite" if wanted is None else f"{len(wanted)} selected test(s)"
     if selection.full_suite:
-        console.write(f"phasegate: running the whole suite: {selection.why}")
+        console.write(f"phasegate: the whole suite is selected: {selection.why}")
     if selection.left_out:
         console.write(
             f"phasegate: hook_budget left out {len(selection.left_out)} test(s): "
