@@ -48,7 +48,9 @@ def test_install_writes_the_shim_and_the_interpreter_beside_the_git_data(tmp_pat
     setup = repo.work / ".git" / "phasegate" / "hook"
     package = str(Path(tasks.__file__).absolute())
     assert setup.read_text(encoding="utf-8").splitlines() == [sys.executable, ".", package]
-    assert said == [f"installed phasegate's pre-push hook at {hook} (Python: {sys.executable})"]
+    assert said == [
+        f"installed phasegate's pre-push hook at {hook} (Python: {sys.executable}; project: .)"
+    ]
     # installing twice changes nothing
     before = hook.stat().st_mtime_ns
     assert install(repo.work, repo.work) == [

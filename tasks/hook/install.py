@@ -163,7 +163,11 @@ def install(cwd: Path, project: Path, *, force: bool = False, python: str = "") 
         write_text_atomic(paths.hook, shim)
         paths.hook.chmod(0o755)
     write_text_atomic(paths.setup, setup)
-    said.append(f"installed phasegate's {HOOK} hook at {paths.hook} (Python: {setup.split()[0]})")
+    python_line, project_line = setup.splitlines()[:2]
+    said.append(
+        f"installed phasegate's {HOOK} hook at {paths.hook} (Python: {python_line}; "
+        f"project: {project_line})"
+    )
     if paths.hooks_path is not None:
         said.append(
             f"core.hooksPath = {paths.hooks_path}: every repository using that folder runs this "
