@@ -24,6 +24,7 @@ from tasks.shards.combine import combine
 
 COMMANDS = (*ORDER, "validate", "combine")
 SHARDED = frozenset({"run", "stability", "validate"})
+HOOK_HELP = "install, remove or run the git pre-push hook: `phasegate hook --help`"
 HELPS = {
     "run": "run the suite once, instrumented; record every test's outcome",
     "triage": "categorise every failure with evidence, a fix and a repro command",
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "combine":
             command.add_argument("dirs", nargs="*", metavar="DIR", help="a shard's folder")
+    sub.add_parser("hook", help=HOOK_HELP, add_help=False)  # parsed by tasks.hook.command
     return parser
 
 
@@ -157,6 +159,10 @@ def guarded_with_config(
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["hook"]:
+        from tasks.hook.command import main as hook_main
+
+        return hook_main(argv[1:])
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
     invoked = shlex.join(["phasegate", *argv])

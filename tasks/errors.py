@@ -13,9 +13,6 @@ import errno
 import os
 from collections.abc import Callable
 
-from coverage import __version__ as coverage_version
-from coverage.exceptions import CoverageException
-
 
 class ExitCode(enum.IntEnum):
     """What `phasegate` and the nox sessions exit with (documented in the README)."""
@@ -108,6 +105,11 @@ def user_error(exc: Exception, where: Callable[[str], str | None]) -> PhaseError
         return PhaseError(
             f"{path}: {reason}" + (f"; {fix}" if fix else "") + (f" ({setting})" if setting else "")
         )
+    # Imported here: the pre-push hook loads this module on every push, and coverage.py
+    # takes longer to import than a push with nothing to test takes to decide.
+    from coverage import __version__ as coverage_version
+    from coverage.exceptions import CoverageException
+
     if isinstance(exc, CoverageException):
         return PhaseError(
             f"coverage.py: {exc}; rerun `phasegate run` to measure again (if this comes back, "

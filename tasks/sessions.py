@@ -142,3 +142,15 @@ def combine(session: nox.Session) -> None:
     )
     if code != ExitCode.OK:
         _fail(session, ExitCode(code), "phase validation failed: see the gate table above")
+
+
+@nox.session(venv_backend="none", default=False)
+def prepush(session: nox.Session) -> None:
+    """The pre-push check for HEAD against its upstream: the tests its commits can break."""
+    from tasks.hook.command import main as hook_main
+
+    code = hook_main(["run", "--upstream", *session.posargs])  # e.g. -- --explain
+    if code == ExitCode.GATE_FAILED:
+        session.error("prepush: a selected test failed (see above)")
+    if code != ExitCode.OK:
+        raise SystemExit(code)

@@ -57,8 +57,10 @@ def test_no_step_imports_another_steps_modules() -> None:
     for path in modules():
         parts = path.relative_to(TASKS).parts
         own = parts[0] if len(parts) > 1 and parts[0] in STEPS else None
-        if parts in (("pipeline.py",), ("cli.py",), ("sessions.py",)):
-            continue  # the edges call the steps
+        if parts in (("pipeline.py",), ("cli.py",), ("sessions.py",), ("hook", "testrun.py")):
+            # The edges call the steps; the pre-push hook, an entry point of its own, asks
+            # triage's pure rules to classify the failures of its own run (no artifact exists).
+            continue
         for name in imported(path):
             bits = name.split(".")
             if len(bits) > 1 and bits[0] == "tasks" and bits[1] in STEPS and bits[1] != own:

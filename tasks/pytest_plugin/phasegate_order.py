@@ -8,8 +8,9 @@ PHASEGATE_ORDER:
                 hash of the seed and its name (as pytest-randomly): replayable, and adding a
                 test leaves the relative order of every other test as it was
   ids:PATH      exactly the tests listed in PATH, in that order (a rerun): one node id a line,
-                optionally a tab and its stable key; only their files are collected, the rest
-                is deselected as pytest deselects; never a command line, whatever its length
+                optionally a tab and its stable key, or a test file's path for every test in
+                it; only their files are collected, the rest is deselected as pytest
+                deselects; never a command line, whatever its length
 
 PHASEGATE_SELECT=PATH (a shard's tests, whatever the order): one node id a line; only their
 files are collected (a line naming a file that failed to collect collects it, so its error is
@@ -68,17 +69,27 @@ def _select(config, items, wanted):
         key = stable_key(item)
         if key is not None:
             by_key.setdefault(key, []).append(item)
+    by_file = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
     chosen, matched, missing, seen = [], {}, [], set()
     for nodeid, key in wanted:
         item = by_id.get(nodeid)
         if item is None and key is not None and len(by_key.get(key, ())) == 1:
             item = by_key[key][0]
             matched[nodeid] = item.nodeid
-        if item is None:
+        if item is not None:
+            found = [item]
+        elif "::" not in nodeid:  # a test file's path alone: every test in it, in order
+            found = by_file.get(nodeid, [])
+        else:
+            found = []
+        if not found:
             missing.append(nodeid)
-        elif item.nodeid not in seen:
-            seen.add(item.nodeid)
-            chosen.append(item)
+        for one in found:
+            if one.nodeid not in seen:
+                seen.add(one.nodeid)
+                chosen.append(one)
     deselected = [item for item in items if item.nodeid not in seen]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
