@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import __version__
+from tasks.affected import command as affected_command
 from tasks.ci.publish import error_annotation
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             name, parents=[shared], help=argparse_text(HELPS[name]), description=HELPS[name]
         )
+    affected_command.add_parser(sub, shared)
     return parser
 
 
@@ -145,11 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
     invoked = shlex.join(["phasegate", *argv])
-    return guarded_with_config(
-        lambda: config_from_args(args, Path.cwd()),
-        lambda config: execute(args.command, config, console, invoked),
-        console,
-    )
+
+    def body(config: PhaseConfig) -> int:
+        if args.command == "affected":
+            return affected_command.run(args, config)
+        return execute(args.command, config, console, invoked)
+
+    return guarded_with_config(lambda: config_from_args(args, Path.cwd()), body, console)
 
 
 if __name__ == "__main__":

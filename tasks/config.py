@@ -58,6 +58,7 @@ class PhaseConfig:
     summary: Path
     base_ref: str | None
     timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
+    hook_budget: float | None = None  # seconds for the hook's selection; None: no limit
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:

@@ -222,5 +222,15 @@ OPTIONS: tuple[Option, ...] = (
         unset="`max_duration` for a full run; what is left of `rerun_budget` for a rerun",
         maximum=WEEK,
     ),
+    Option(
+        "hook_budget",
+        "duration",
+        None,
+        "time for the tests the pre-push hook selects (from their recorded durations): the "
+        'most relevant that fit run, the rest are reported as left out; seconds, or "90s", '
+        '"5m", at most a week',
+        unset="no limit",
+        maximum=WEEK,
+    ),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import json
 import os
 import shlex
 import sys
@@ -15,7 +16,8 @@ import uuid
 from pathlib import Path
 from typing import cast
 
-from tasks.artifacts import COVERAGE_FILES, Artifacts, store
+from tasks.artifacts import COVERAGE_FILES, Artifacts, store, write_text_atomic
+from tasks.artifacts.impact import config_file, config_fingerprint
 from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
@@ -81,6 +83,15 @@ def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
     )
 
 
+def write_fingerprint(config: PhaseConfig, arts: Artifacts) -> None:
+    """What decided what this run measured, for the impact index (`phasegate affected` only
+    trusts an index made under the same settings)."""
+    fingerprint = config_fingerprint(
+        config.tests, config.pytest_args, config.pythonpath, config.source
+    )
+    write_text_atomic(config_file(arts.coverage_dir), json.dumps(fingerprint))
+
+
 def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact:
     """Run the suite once with coverage; write run.json, junit.xml and run.log."""
     arts = Artifacts(config.reports_dir)
@@ -107,6 +118,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
         # first, and a module-level import would load the reporter twice (runpy warns).
         from tasks.run import reporter
 
+        write_fingerprint(config, arts)
         reporter.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
     data: RunArtifact = {
