@@ -74,13 +74,10 @@ def load_run(config: PhaseConfig) -> RunArtifact | None:
         return None
 
 
-def load(config: PhaseConfig, with_index: bool = True) -> Inputs:
-    """Everything a selection reads; `with_index` False skips the (large) index."""
-    index, why = load_index(config) if with_index else (None, None)
+def load(config: PhaseConfig) -> Inputs:
+    """What the last run recorded (the index is read later, and only when needed)."""
     run = load_run(config)
     tests = [t for t in run["tests"] if "::" in t["nodeid"]] if run else []
-    known = dict.fromkeys([t["nodeid"] for t in tests])
-    known.update(dict.fromkeys(index["tests"] if index else []))
     failed = {t["nodeid"] for t in (run["tests"] if run else []) if t["outcome"] in FAILED}
     failed.update(last_failures.read(config))
     # An index made elsewhere (a CI artifact, a moved checkout) names another folder: node
@@ -89,10 +86,18 @@ def load(config: PhaseConfig, with_index: bool = True) -> Inputs:
     if not config.project.is_relative_to(rootdir):
         rootdir = config.project
     return Inputs(
-        index=index,
-        why=why,
+        index=None,
+        why=None,
         rootdir=rootdir,
-        known=tuple(known),
+        known=tuple(dict.fromkeys(t["nodeid"] for t in tests)),
         durations={t["nodeid"]: t["duration"] for t in tests},
         failed=frozenset(failed),
     )
+
+
+def with_index(config: PhaseConfig, found: Inputs) -> Inputs:
+    """`found` with the index (or why it cannot be used); its tests join the known ones."""
+    index, why = load_index(config)
+    known = dict.fromkeys(found.known)
+    known.update(dict.fromkeys(index["tests"] if index else []))
+    return dataclasses.replace(found, index=index, why=why, known=tuple(known))

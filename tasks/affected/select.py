@@ -114,7 +114,7 @@ def select(
     the most relevant that fit and leaves the rest out."""
     budget = config.hook_budget if budget is None else budget
     top = gitinfo.toplevel(config.project)
-    found = inputs.load(config, with_index=False)
+    found = inputs.load(config)
     if top is None:
         return full(f"{config.project} is not in a git repository", found.known, found.durations)
     top, project = top.resolve(), config.project.resolve()
@@ -133,7 +133,7 @@ def select(
         if kind is Kind.CONFIG:
             why = f"{name} changed: it configures the tests or their dependencies"
             return full(why, found.known, found.durations)
-    found = inputs.load(config)
+    found = inputs.with_index(config, found)
     if found.index is None:
         return full(str(found.why), found.known, found.durations)
     scope = rules.Scope(config, top, found, found.index, Picks(), test_files)
