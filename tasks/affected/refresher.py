@@ -25,8 +25,7 @@ from tasks.lock import hold
 from tasks.orders import FILE
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import as_argument, run_pytest
-from tasks.run.sources import coverage_sources
-from tasks.run.step import starts_early
+from tasks.sources import coverage_sources, starts_early
 
 
 def stale_tests(config: PhaseConfig, index: ImpactArtifact) -> tuple[set[str], set[str]]:

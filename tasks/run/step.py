@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import json
-import os
-import shlex
 import sys
 import uuid
 from pathlib import Path
@@ -23,11 +21,10 @@ from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.orders import FILE
-from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
-from tasks.run.sources import coverage_sources
+from tasks.sources import coverage_sources, starts_early
 
 
 def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec | None, str]:
@@ -53,17 +50,6 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
     tests = ", ".join(config.tests) or "what plain pytest collects (testpaths, else discovery)"
     console.step(f"run: {tests}, file order, {measured}")
     return coverage, origin
-
-
-def starts_early(config: PhaseConfig) -> bool:
-    """Whether coverage can start before pytest (`coverage run -m pytest`): not under xdist,
-    whose workers only pytest-cov measures."""
-    args = [
-        *pytest_addopts(config.project),
-        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
-        *config.pytest_args,
-    ]
-    return not uses_xdist(args)
 
 
 def measured_anything(data_file: Path) -> bool:
