@@ -129,9 +129,9 @@ def test_an_import_time_change_selects_the_files_tests_and_every_importer(
     }
 
 
-def test_a_docs_only_change_has_nothing_to_test(change: Commit) -> None:
+def test_a_docs_only_change_has_nothing_to_test(project: Path, change: Commit) -> None:
     selection = change({"README.md": "# more\n", "docs/guide.md": "text\n"})
-    assert selection == Selection(False, None, True, (), (), KNOWN, 0.0)
+    assert selection == Selection(False, None, True, (), (), KNOWN, 0.0, str(project.resolve()))
 
 
 def test_several_ranges_select_the_union(project: Path) -> None:

@@ -59,6 +59,7 @@ def to_json(selection: Selection) -> AffectedArtifact:
         left_out=[_entry(t) for t in selection.left_out],
         known=selection.known,
         estimated_seconds=selection.estimated_seconds,
+        rootdir=selection.rootdir,
     )
 
 
@@ -72,4 +73,5 @@ def from_json(data: AffectedArtifact) -> Selection:
         left_out=tuple(SelectedTest(t["nodeid"], tuple(t["reasons"])) for t in data["left_out"]),
         known=data["known"],
         estimated_seconds=data["estimated_seconds"],
+        rootdir=data["rootdir"],
     )

@@ -22,9 +22,10 @@ from tasks.config import PhaseConfig
 NO_BASE = "no base commit to compare with (a new branch no remote has seen, or no upstream)"
 
 
-def full(why: str, known: Sequence[str], durations: dict[str, float]) -> Selection:
+def full(why: str, found: inputs.Inputs) -> Selection:
+    durations = found.durations
     total = round(sum(durations.values()), 3) if durations else None
-    return Selection(True, why, False, (), (), len(known), total)
+    return Selection(True, why, False, (), (), len(found.known), total, str(found.rootdir))
 
 
 def _test_paths(found: inputs.Inputs) -> tuple[frozenset[Path], frozenset[Path]]:
@@ -116,7 +117,7 @@ def select(
     top = gitinfo.toplevel(config.project)
     found = inputs.load(config)
     if top is None:
-        return full(f"{config.project} is not in a git repository", found.known, found.durations)
+        return full(f"{config.project} is not in a git repository", found)
     top, project = top.resolve(), config.project.resolve()
     named, baseless = _changes(top, ranges)
     test_files, test_dirs = _test_paths(found)
@@ -126,16 +127,16 @@ def select(
         for name in names
     }
     if baseless:
-        return full(NO_BASE, found.known, found.durations)
+        return full(NO_BASE, found)
     if all(kind is Kind.OTHER for kind in kinds.values()):
-        return Selection(False, None, True, (), (), len(found.known), 0.0)
+        return Selection(False, None, True, (), (), len(found.known), 0.0, str(found.rootdir))
     for (_, name), kind in kinds.items():
         if kind is Kind.CONFIG:
             why = f"{name} changed: it configures the tests or their dependencies"
-            return full(why, found.known, found.durations)
+            return full(why, found)
     found = inputs.with_index(config, found)
     if found.index is None:
-        return full(str(found.why), found.known, found.durations)
+        return full(str(found.why), found)
     scope = rules.Scope(config, top, found, found.index, Picks(), test_files)
     for rng, names in named:
         wanted = [n for n in names if kinds[rng, n] in (Kind.TEST, Kind.PYTHON)]
@@ -144,7 +145,8 @@ def select(
             change = diff.Change(name, status, tuple(hunks.get(name, ())))
             _one_file(scope, rng, change, kinds[rng, name])
     if scope.picks.full is not None:
-        return full(scope.picks.full, found.known, found.durations)
+        return full(scope.picks.full, found)
     _extras(scope)
     selected, left_out, seconds = cut(merged(scope.picks), found.durations, budget)
-    return Selection(False, None, False, selected, left_out, len(found.known), seconds)
+    rootdir = str(found.rootdir)
+    return Selection(False, None, False, selected, left_out, len(found.known), seconds, rootdir)

@@ -2,10 +2,10 @@
 
     {"format": 1, "full_suite": false, "why": null, "nothing_to_test": false,
      "selected": [{"nodeid": "tests/test_a.py::test_x", "reasons": ["failed last time"]}],
-     "left_out": [], "known": 12, "estimated_seconds": 0.4}
+     "left_out": [], "known": 12, "estimated_seconds": 0.4, "rootdir": "/path/to/project"}
 
-Node ids are relative to pytest's rootdir (a test file's or folder's path when all of it is
-selected).
+Node ids are relative to pytest's rootdir, "rootdir" (a test file's or folder's path when
+all of it is selected).
 
 Format history:
     1: first version.
@@ -31,6 +31,7 @@ class AffectedArtifact(TypedDict):
     left_out: list[SelectedJSON]
     known: int
     estimated_seconds: float | None
+    rootdir: str | None
 
 
 AFFECTED = Kind("affected", AffectedArtifact, 1, produced_by="affected")
