@@ -3,6 +3,7 @@ instrumented run (its impact index) and a real git history, one commit per case.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from affected_sample import KNOWN, Commit, _indexed_once, change, project
 from conftest import commit_all, git, write_files
 
 from tasks.affected import last_failures
+from tasks.affected.inputs import NO_INDEX
 from tasks.affected.model import CommitRange, Selection
 from tasks.affected.select import select
 from tasks.config import load_config
@@ -160,3 +162,28 @@ def test_a_budget_keeps_the_most_relevant_and_reports_the_rest(
         "tests/test_new.py",
         "tests/test_const.py::test_rate",
     ]
+
+
+def test_an_index_that_cannot_be_trusted_runs_the_whole_suite_and_says_why(
+    project: Path,
+) -> None:
+    write_files(project, {"pkg/calc.py": calc_with("x * RATE", "x * RATE * 1", project)})
+    ranges = [CommitRange(git(project, "rev-parse", "HEAD"), commit_all(project, "double"))]
+    other = load_config(project, env={"PHASEGATE_PYTEST_ARGS": "-x"})
+    assert select(other, ranges).why == (
+        "the impact index was made with other settings (pytest_args was [] for the index, is "
+        "['-x'] now): rerun `phasegate run`"
+    )
+    index = project / ".phasegate/reports/impact.json"
+    data = json.loads(index.read_text())
+    index.write_text(json.dumps({**data, "format": 1}))
+    config = load_config(project, env={})
+    assert select(config, ranges).why == (
+        f"the impact index cannot be used ({index}: format 1, expected 2; rerun `phasegate run`)"
+    )
+    index.unlink()
+    assert select(config, ranges).why == NO_INDEX
+    assert NO_INDEX.startswith(
+        "no impact index yet: the first push runs the whole suite; later pushes run only what "
+        "they can break"
+    )

@@ -52,9 +52,9 @@ def _one_file(scope: rules.Scope, rng: CommitRange, change: diff.Change, kind: K
             scope.inputs.rootdir
         ):
             picks.whole_suite(f"{rel} changed: every test runs under it")
-        picks.add(
-            [scope.nodeid(path.parent)], f"under a changed conftest.py ({rel})", CHANGED_TESTS
-        )
+        if path.parent.is_dir():  # else the folder went with it: nothing left to run there
+            reason = f"under a changed conftest.py ({rel})"
+            picks.add([scope.nodeid(path.parent)], reason, CHANGED_TESTS)
     elif kind is Kind.TEST and entry is None:
         if change.status != "D":
             new = "a new" if change.status == "A" else "a changed"
@@ -69,7 +69,8 @@ def _one_file(scope: rules.Scope, rng: CommitRange, change: diff.Change, kind: K
         picks.whole_suite(f"{rel} changed: a data file inside a source package")
     elif kind is Kind.TEST_DATA:
         folder = test_folder(path, {f.parent for f in scope.test_files}, project)
-        picks.add([scope.nodeid(folder or path.parent)], f"beside {rel}, changed", CHANGED_TESTS)
+        if folder is not None and folder.is_dir():
+            picks.add([scope.nodeid(folder)], f"beside {rel}, changed", CHANGED_TESTS)
 
 
 def _unmeasured(scope: rules.Scope, change: diff.Change, path: Path, rel: str) -> None:
