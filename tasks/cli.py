@@ -20,9 +20,11 @@ from tasks.console import Console
 from tasks.errors import ExitCode, user_error
 from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
-from tasks.pipeline import ORDER, project_session, run_step_named, step_exit_code, validate
 
-COMMANDS = (*ORDER, "validate")
+# The steps in pipeline order (tasks.pipeline.ORDER, which a test compares): the pipeline,
+# which imports every step and coverage.py, loads only to run one, so `affected` (the
+# pre-push hook's question) answers without it.
+COMMANDS = ("run", "stability", "triage", "coverage", "summary", "validate")
 HELPS = {
     "run": "run the suite once, instrumented; record every test's outcome",
     "triage": "categorise every failure with evidence, a fix and a repro command",
@@ -91,6 +93,8 @@ def config_from_args(args: argparse.Namespace, default_project: Path) -> PhaseCo
 
 
 def execute(command: str, config: PhaseConfig, console: Console, invoked: str) -> ExitCode:
+    from tasks.pipeline import project_session, run_step_named, step_exit_code, validate
+
     with project_session(config, console, invoked):
         if command == "validate":
             return validate(config, console)

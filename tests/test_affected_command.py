@@ -5,6 +5,8 @@ its repository."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,12 @@ def test_a_project_in_a_subfolder_of_its_repository(tmp_path: Path) -> None:
     assert (
         selection.why == "requirements.txt changed: it configures the tests or their dependencies"
     )
+
+
+def test_the_command_list_follows_the_pipeline_which_affected_never_imports() -> None:
+    code = (
+        "import sys; from tasks.cli import COMMANDS; "
+        "assert 'tasks.pipeline' not in sys.modules and 'coverage' not in sys.modules; "
+        "from tasks.pipeline import ORDER; assert COMMANDS == (*ORDER, 'validate'), COMMANDS"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
