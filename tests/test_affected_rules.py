@@ -8,9 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import commit_all
 
 from tasks.affected import pyfacts
-from tasks.affected.diff import Hunk, parse_hunks
+from tasks.affected.diff import Hunk, blobs, parse_hunks
 from tasks.affected.kinds import Kind, classify
 from tasks.affected.picks import Picks, cut, merged
 
@@ -175,3 +176,16 @@ def test_a_budget_keeps_a_prefix_of_the_most_relevant() -> None:
     assert [t.nodeid for t in left_out] == ["t.py::slow", "u.py", "t.py::fast"]
     assert seconds == 1.0
     assert cut(entries, durations, None)[2] == 7.1
+
+
+def test_blobs_come_in_one_batch_with_missing_ones_as_none(tmp_path: Path) -> None:
+    (tmp_path / "a b.py").write_bytes(b"x = 1\n\x00binary\n")
+    (tmp_path / "empty.py").write_bytes(b"")
+    head = commit_all(tmp_path, "files")
+    wanted = [(head, "a b.py"), (head, "empty.py"), (head, "nope.py"), (head, "new\nline.py")]
+    assert blobs(tmp_path, wanted) == {
+        (head, "a b.py"): b"x = 1\n\x00binary\n",
+        (head, "empty.py"): b"",
+        (head, "nope.py"): None,
+        (head, "new\nline.py"): None,
+    }

@@ -99,6 +99,35 @@ def hunks(top: Path, base: str, head: str, paths: list[str]) -> dict[str, list[H
     return parse_hunks(patch)
 
 
+def blobs(top: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
+    """The bytes of each (rev, path) at once, from one `git cat-file --batch` (None where it
+    does not exist). A name holding a newline cannot be asked that way: asked on its own."""
+    batch = [w for w in wanted if "\n" not in w[1]]
+    result = {w: blob(top, *w) for w in wanted if "\n" in w[1]}
+    if not batch:
+        return result
+    done = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=top,
+        env=gitinfo.no_git_env(),
+        input=b"".join(os.fsencode(f"{rev}:{path}\n") for rev, path in batch),
+        capture_output=True,
+        check=False,
+    )
+    out, pos = done.stdout, 0
+    for spec in batch:
+        end = out.find(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or header[1] != b"blob":  # "<name> missing", or not a file
+            result[spec] = None
+            continue
+        size = int(header[2])
+        result[spec] = out[pos : pos + size]
+        pos += size + 1
+    return result
+
+
 def blob(top: Path, rev: str, path: str) -> bytes | None:
     """The bytes of `path` (top-level-relative) at `rev`; None where it does not exist."""
     try:

@@ -36,6 +36,13 @@ class Scope:
     picks: Picks
     test_files: frozenset[Path]
     graph: dict[Path, tuple[set[str], set[str]]] | None = None
+    contents: dict[tuple[str, str], bytes | None] = dataclasses.field(default_factory=dict)
+
+    def blob(self, rev: str, path: str) -> bytes | None:
+        """A file's bytes at `rev` (fetched in one batch beforehand when possible)."""
+        if (rev, path) not in self.contents:
+            self.contents[rev, path] = blob(self.top, rev, path)
+        return self.contents[rev, path]
 
     def nodeid(self, path: Path) -> str:
         """A file or folder as pytest names it: relative to its rootdir."""
@@ -108,12 +115,12 @@ def production(scope: Scope, change: Change, base: str, head: str, entry: Impact
         scope.picks.add(scope.tests_of(entry), f"executes {key} (deleted)", FILE_LEVEL)
         scope.importers(path, f"imports {key} (deleted)")
         return
-    after = blob(scope.top, head, change.path)
+    after = scope.blob(head, change.path)
     head_tree = pyfacts.parse(after or b"")
     if head_tree is None:
         scope.picks.whole_suite(f"{key} does not parse at {head[:12]}")
         return
-    before = blob(scope.top, base, change.path)
+    before = scope.blob(base, change.path)
     base_tree = pyfacts.parse(before) if before is not None else None
     matches = entry["sha256"] is not None and entry["sha256"] in (sha256(before), sha256(after))
     old = base_tree is not None and (not matches or sha256(before) == entry["sha256"])

@@ -142,6 +142,8 @@ def select(
     for rng, names in named:
         wanted = [n for n in names if kinds[rng, n] in (Kind.TEST, Kind.PYTHON)]
         hunks = diff.hunks(top, str(rng.base), rng.head, wanted)
+        revs = (str(rng.base), rng.head)
+        scope.contents.update(diff.blobs(top, [(r, n) for n in wanted for r in revs]))
         for name, status in names.items():
             change = diff.Change(name, status, tuple(hunks.get(name, ())))
             _one_file(scope, rng, change, kinds[rng, name])
