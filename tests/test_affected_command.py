@@ -166,3 +166,18 @@ def test_the_command_list_follows_the_pipeline_which_affected_never_imports() ->
         "from tasks.pipeline import ORDER; assert COMMANDS == (*ORDER, 'validate'), COMMANDS"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_a_docs_only_push_is_answered_without_coverage_or_the_index(project: Path) -> None:
+    base = git(project, "rev-parse", "HEAD")
+    write_files(project, {"README.md": "# more docs\n"})
+    head = commit_all(project, "docs")
+    code = (
+        "import sys; from pathlib import Path; from tasks.config import load_config; "
+        "from tasks.affected.model import CommitRange; from tasks.affected import inputs; "
+        "from tasks.affected.select import select; "
+        "inputs.load_index = None; "  # reading the index would fail
+        f"s = select(load_config(Path({str(project)!r})), [CommitRange({base!r}, {head!r})]); "
+        "assert s.nothing_to_test, s; assert 'coverage' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
