@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,22 +39,29 @@ GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 # has installed globally that boltons does not use (the same flags on both sides).
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
 PYTEST += ["-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "bench_outcomes"]
+# Written as the run goes, so a run stopped at its time limit (a mutation that loops) still
+# says what it collected, what failed and which test it was stuck in (counted as failing).
 PLUGIN = """
 import json, os
-SEEN = {"collected": 0, "failed": set()}
+LOG = open(os.environ["BENCH_OUT"], "a", buffering=1)  # a line reaches the file at once
+def _write(key, value):
+    LOG.write(json.dumps([key, value]) + "\\n")
 def pytest_collectreport(report):
     if report.failed:
-        SEEN["failed"].add(report.nodeid)
+        _write("failed", report.nodeid)
+def pytest_collection_finish(session):
+    _write("collected", len(session.items))
+def pytest_runtest_logstart(nodeid, location):
+    _write("current", nodeid)
 def pytest_runtest_logreport(report):
     if report.failed:
-        SEEN["failed"].add(report.nodeid)
-def pytest_collection_finish(session):
-    SEEN["collected"] = len(session.items)
-def pytest_sessionfinish(session):
-    data = {"collected": SEEN["collected"], "failed": sorted(SEEN["failed"])}
-    with open(os.environ["BENCH_OUT"], "w") as out:
-        json.dump(data, out)
+        _write("failed", report.nodeid)
+    if report.when == "teardown":
+        _write("current", None)
 """
+# A mutation that loops forever must not take the machine with it.
+RUN_LIMIT = 120.0
+MEMORY_LIMIT = 2 * 1024**3
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -68,16 +77,45 @@ def env(plugin_dir: Path, out: Path | None = None) -> dict[str, str]:
     return values
 
 
+def _records(path: Path, key: str) -> list[Any]:
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return [value for k, value in map(json.loads, lines) if k == key]
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def pytest(project: Path, plugin_dir: Path, args: list[str]) -> tuple[float, dict[str, Any]]:
-    """Wall time and (collected, failed node ids) of one plain pytest run."""
-    out = plugin_dir / "outcome.json"
+    """Wall time and (collected, failed node ids, stopped) of one plain pytest run; a run
+    stopped at RUN_LIMIT counts the test it was in as failed."""
+    out = plugin_dir / "outcome.jsonl"
     out.unlink(missing_ok=True)
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, *PYTEST, *args], cwd=project, env=env(plugin_dir, out), capture_output=True
+    proc = subprocess.Popen(
+        [sys.executable, *PYTEST, *args],
+        cwd=project,
+        env=env(plugin_dir, out),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_limits,  # no threads here; the limit must be the child's alone
     )
+    try:
+        proc.wait(timeout=RUN_LIMIT)
+        stopped = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        stopped = True
     elapsed = time.perf_counter() - started
-    return elapsed, json.loads(out.read_text()) if out.is_file() else {"collected": 0, "failed": []}
+    failed = set(_records(out, "failed"))
+    current = _records(out, "current")
+    if current and current[-1] is not None:  # stopped or crashed inside this test
+        failed.add(current[-1])
+    collected = _records(out, "collected")
+    result = {"collected": collected[-1] if collected else 0, "failed": sorted(failed)}
+    return elapsed, {**result, "stopped": stopped}
 
 
 def affected(project: Path, plugin_dir: Path) -> tuple[float, dict[str, Any]]:
@@ -132,7 +170,7 @@ def one(project: Path, plugin_dir: Path, mutation: Mutation, first_full: bool) -
             elif selected:
                 runs[name] = pytest(project, plugin_dir, selected)
             else:
-                runs[name] = (0.0, {"collected": 0, "failed": []})
+                runs[name] = (0.0, {"collected": 0, "failed": [], "stopped": False})
     finally:
         git(project, "reset", "-q", "--hard", "HEAD~1")
     failing = runs["full"][1]["failed"]
@@ -140,6 +178,7 @@ def one(project: Path, plugin_dir: Path, mutation: Mutation, first_full: bool) -
     return {
         "mutation": f"{mutation.path}:{mutation.line} {mutation.kind}: {mutation.new.strip()}",
         "kills": bool(failing),
+        "stopped": runs["full"][1]["stopped"],
         "safe": safe,
         "missed": [] if safe else [n for n in failing if not covered(n, selected)],
         "full_suite": sel["full_suite"],

@@ -123,14 +123,16 @@ def test_importers_reach_through_other_modules(tmp_path: Path) -> None:
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    graph = pyfacts.import_graph(sorted(tmp_path.rglob("*.py")), [tmp_path])
-    found = pyfacts.importers(graph, pyfacts.module_names(tmp_path / "pkg/core.py", [tmp_path]))
+    graph = pyfacts.ImportGraph(sorted(tmp_path.rglob("*.py")), [tmp_path])
+    found = graph.importers(pyfacts.module_names(tmp_path / "pkg/core.py", [tmp_path]))
     assert {p.relative_to(tmp_path).as_posix() for p in found} == {
         "pkg/__init__.py",
         "pkg/api.py",
         "tests/test_api.py",
         "tests/test_alone.py",  # importing pkg.alone runs pkg/__init__.py, which imports core
     }
+    # Files that do not name "core" nor "pkg" were never parsed.
+    assert tmp_path / "pkg/core.py" not in graph.parsed
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -81,35 +81,57 @@ def imports(tree: ast.Module, package: str) -> set[str]:
     return {".".join(n.split(".")[:i]) for n in found for i in range(1, n.count(".") + 2)}
 
 
-def importers(graph: Mapping[Path, tuple[set[str], set[str]]], changed: set[str]) -> set[Path]:
-    """The files that import any of the modules `changed`, directly or through others.
-    `graph`: file -> (its own module names, the names it imports)."""
-    reached: set[Path] = set()
-    names = set(changed)
-    grew = True
-    while grew:
-        grew = False
-        for path, (own, wanted) in graph.items():
-            if path not in reached and wanted & names:
-                reached.add(path)
-                names |= own
-                grew = True
-    return reached
+def _entry(path: Path, source: bytes, roots: list[Path]) -> tuple[set[str], set[str]]:
+    """(the module names of `path`, the names it imports); nothing for a file that does not
+    parse (pytest reports it as a collection error of its own)."""
+    tree = parse(source)
+    own = module_names(path, roots)
+    if tree is None:
+        return own, set()
+    package = max(own, key=len, default="")
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    return own, imports(tree, package)
 
 
-def import_graph(files: Iterable[Path], roots: list[Path]) -> dict[Path, tuple[set[str], set[str]]]:
-    """file -> (its module names, what it imports), for every file that parses."""
-    graph = {}
-    for path in files:
-        try:
-            tree = parse(path.read_bytes())
-        except OSError:
-            continue
-        if tree is None:
-            continue
-        own = module_names(path, roots)
-        package = max(own, key=len, default="")
-        if path.name != "__init__.py":
-            package = package.rpartition(".")[0]
-        graph[path] = (own, imports(tree, package))
-    return graph
+@dataclasses.dataclass
+class ImportGraph:
+    """Who imports whom among the project's files, parsed only where needed: a file whose
+    text does not hold a module's last name cannot import it (`from . import x` and
+    `import a.x` both spell "x"), so most files are never parsed."""
+
+    files: list[Path]
+    roots: list[Path]
+    texts: dict[Path, bytes] = dataclasses.field(default_factory=dict)
+    parsed: dict[Path, tuple[set[str], set[str]]] = dataclasses.field(default_factory=dict)
+
+    def text(self, path: Path) -> bytes:
+        if path not in self.texts:
+            try:
+                self.texts[path] = path.read_bytes()
+            except OSError:
+                self.texts[path] = b""
+        return self.texts[path]
+
+    def entry(self, path: Path) -> tuple[set[str], set[str]]:
+        if path not in self.parsed:
+            self.parsed[path] = _entry(path, self.text(path), self.roots)
+        return self.parsed[path]
+
+    def importers(self, changed: set[str]) -> set[Path]:
+        """The files importing any module of `changed`, directly or through others."""
+        reached: set[Path] = set()
+        names = set(changed)
+        grew = True
+        while grew:
+            grew = False
+            words = {n.rpartition(".")[2].encode() for n in names}
+            for path in self.files:
+                if path in reached or not any(w in self.text(path) for w in words):
+                    continue
+                own, wanted = self.entry(path)
+                if wanted & names:
+                    reached.add(path)
+                    names |= own
+                    grew = True
+        return reached

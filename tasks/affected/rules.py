@@ -35,7 +35,7 @@ class Scope:
     index: ImpactArtifact
     picks: Picks
     test_files: frozenset[Path]
-    graph: dict[Path, tuple[set[str], set[str]]] | None = None
+    graph: pyfacts.ImportGraph | None = None
     contents: dict[tuple[str, str], bytes | None] = dataclasses.field(default_factory=dict)
 
     def blob(self, rev: str, path: str) -> bytes | None:
@@ -84,9 +84,9 @@ class Scope:
     def importers(self, path: Path, reason: str) -> None:
         """Select every test file (and folder under a conftest.py) importing `path`'s module."""
         if self.graph is None:
-            self.graph = pyfacts.import_graph(self.python_files(), self.roots())
+            self.graph = pyfacts.ImportGraph(self.python_files(), self.roots())
         names = pyfacts.module_names(path, self.roots())
-        for found in sorted(pyfacts.importers(self.graph, names)):
+        for found in sorted(self.graph.importers(names)):
             if found.name == "conftest.py":
                 if found.parent == self.inputs.rootdir or found.parent == self.config.project:
                     self.picks.whole_suite(f"the root conftest.py imports {self.key(path)}")
