@@ -13,16 +13,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import __version__
+from tasks.affected import command as affected_command
 from tasks.ci.publish import error_annotation
 from tasks.config import PhaseConfig, load_config
 from tasks.console import Console
 from tasks.errors import ConfigError, ExitCode, user_error
 from tasks.options import OPTIONS
 from tasks.options_doc import default_plain
-from tasks.pipeline import ORDER, project_session, run_step_named, step_exit_code, validate
-from tasks.shards.combine import combine
 
-COMMANDS = (*ORDER, "validate", "combine")
+# The steps in pipeline order (tasks.pipeline.ORDER, which a test compares), then `validate`
+# and `combine`: the pipeline, which imports every step and coverage.py, loads only to run
+# one, so `affected` (the pre-push hook's question) answers without it.
+COMMANDS = ("run", "stability", "triage", "coverage", "summary", "validate", "combine")
 SHARDED = frozenset({"run", "stability", "validate"})
 HOOK_HELP = "install, remove or run the git pre-push hook: `phasegate hook --help`"
 HELPS = {
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "combine":
             command.add_argument("dirs", nargs="*", metavar="DIR", help="a shard's folder")
     sub.add_parser("hook", help=HOOK_HELP, add_help=False)  # parsed by tasks.hook.command
+    affected_command.add_parser(sub, shared)
     return parser
 
 
@@ -104,6 +107,9 @@ def execute(
             f"{config.where('shard')}: only run, stability and validate run a shard's tests; "
             f"drop it for {command}"
         )
+    from tasks.pipeline import project_session, run_step_named, step_exit_code, validate
+    from tasks.shards.combine import combine
+
     with project_session(config, console, invoked):
         if command == "combine":
             return combine(config, console, dirs)
@@ -166,11 +172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(quiet=bool(getattr(args, "quiet", False)))
     invoked = shlex.join(["phasegate", *argv])
-    return guarded_with_config(
-        lambda: config_from_args(args, Path.cwd()),
-        lambda config: execute(args.command, config, console, invoked, getattr(args, "dirs", [])),
-        console,
-    )
+
+    def body(config: PhaseConfig) -> int:
+        if args.command == "affected":
+            return affected_command.run(args, config)
+        return execute(args.command, config, console, invoked, getattr(args, "dirs", []))
+
+    return guarded_with_config(lambda: config_from_args(args, Path.cwd()), body, console)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ class PhaseConfig:
     durations: str | None = None
     # The node ids file of this shard's tests (set by tasks.shards.select, never an option).
     selection: Path | None = None
+    hook_budget: float | None = None  # seconds for the hook's selection; None: no limit
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import errno
 import os
+import sys
 from collections.abc import Callable
 
 
@@ -105,12 +106,11 @@ def user_error(exc: Exception, where: Callable[[str], str | None]) -> PhaseError
         return PhaseError(
             f"{path}: {reason}" + (f"; {fix}" if fix else "") + (f" ({setting})" if setting else "")
         )
-    # Imported here: the pre-push hook loads this module on every push, and coverage.py
-    # takes longer to import than a push with nothing to test takes to decide.
-    from coverage import __version__ as coverage_version
-    from coverage.exceptions import CoverageException
-
-    if isinstance(exc, CoverageException):
+    # Only a process that imported coverage can have raised its exception: the hook's quick
+    # paths never import it (it takes a fifth of a second).
+    coverage = sys.modules.get("coverage")
+    if coverage is not None and isinstance(exc, coverage.CoverageException):
+        coverage_version = coverage.__version__
         return PhaseError(
             f"coverage.py: {exc}; rerun `phasegate run` to measure again (if this comes back, "
             f"the test environment's coverage.py is not phasegate's {coverage_version}: "

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from coverage import CoverageData
 
 from tasks.artifacts import store
-from tasks.artifacts.impact import IMPACT, ImpactArtifact, ImpactFile
+from tasks.artifacts.impact import IMPACT, ImpactArtifact, ImpactFile, IndexConfig
 
 
 def context_test(context: str) -> str:
@@ -50,25 +50,39 @@ def _rel(path: Path, project: Path) -> str:
     return path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)
 
 
-def build(data_file: Path, project: Path, run_id: str) -> ImpactArtifact:
+def file_entry(
+    path: Path, lines: Mapping[int, Collection[str]], tests: dict[str, int]
+) -> ImpactFile:
+    """One file's entry: its hash, the tests of each line (`tests` gives each new node id its
+    number) and the lines run outside any test (the empty context: import time)."""
+    by_line: dict[str, list[int]] = {}
+    import_lines: list[int] = []
+    for lineno, contexts in sorted(lines.items()):
+        ids = {tests.setdefault(context_test(c), len(tests)) for c in contexts if c}
+        if ids:
+            by_line[str(lineno)] = sorted(ids)
+        if "" in contexts:
+            import_lines.append(lineno)
+    return ImpactFile(sha256=file_hash(path), lines=by_line, import_lines=import_lines)
+
+
+def build(data_file: Path, project: Path, run_id: str, config: IndexConfig) -> ImpactArtifact:
     """The index of a coverage data file recorded with per-test contexts."""
     data = CoverageData(basename=str(data_file))
     data.read()
     tests: dict[str, int] = {}
     files: dict[str, ImpactFile] = {}
     for filename in sorted(data.measured_files()):
-        by_line: dict[str, list[int]] = {}
-        for lineno, contexts in sorted(data.contexts_by_lineno(filename).items()):
-            ids = {tests.setdefault(context_test(c), len(tests)) for c in contexts if c}
-            if ids:
-                by_line[str(lineno)] = sorted(ids)
         path = Path(filename)
-        files[_rel(path, project)] = ImpactFile(sha256=file_hash(path), lines=by_line)
-    return ImpactArtifact(base_run_id=run_id, per_test=bool(tests), tests=list(tests), files=files)
+        by_line = data.contexts_by_lineno(filename)
+        files[_rel(path, project)] = file_entry(path, by_line, tests)
+    return ImpactArtifact(
+        base_run_id=run_id, per_test=bool(tests), config=config, tests=list(tests), files=files
+    )
 
 
-def write(path: Path, data_file: Path, project: Path, run_id: str) -> None:
-    store.write(path, IMPACT, build(data_file, project, run_id))
+def write(path: Path, data_file: Path, project: Path, run_id: str, config: IndexConfig) -> None:
+    store.write(path, IMPACT, build(data_file, project, run_id, config))
 
 
 @dataclasses.dataclass(frozen=True)

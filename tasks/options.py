@@ -240,5 +240,15 @@ OPTIONS: tuple[Option, ...] = (
         unset="`<reports_dir>/durations.json`, else `<reports_dir>/run.json`, else none "
         "(round-robin)",
     ),
+    Option(
+        "hook_budget",
+        "duration",
+        None,
+        "time for the tests the pre-push hook selects (from their recorded durations): the "
+        'most relevant that fit run, the rest are reported as left out; seconds, or "90s", '
+        '"5m", at most a week',
+        unset="no limit",
+        maximum=WEEK,
+    ),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -146,6 +146,11 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
             'seconds > 0 or a string like "90s", "60m", "2h"',
         ),
         (
+            'hook_budget = "fast"',
+            'hook_budget = "fast" in [tool.phasegate] ({f}): must be a number of '
+            'seconds > 0 or a string like "90s", "60m", "2h"',
+        ),
+        (
             "rerun_budget = -5",
             "rerun_budget = -5 in [tool.phasegate] ({f}): must be a number of "
             'seconds >= 0 or a string like "90s", "60m", "2h"',

@@ -15,6 +15,7 @@ from coverage import CoverageData
 from tasks import impact
 from tasks.artifacts import Artifacts
 from tasks.artifacts.coverage import wait_for_reports
+from tasks.artifacts.impact import config_fingerprint
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
@@ -209,7 +210,8 @@ def test_data_without_contexts_fails_closed(phase: tuple[Path, str]) -> None:
         check=True,
         capture_output=True,
     )
-    impact.write(arts.impact_json, arts.coverage_data, project, run["run_id"])
+    fingerprint = config_fingerprint([], [], [], ["pkg"])
+    impact.write(arts.impact_json, arts.coverage_data, project, run["run_id"], fingerprint)
     data = coverage_step(config, PYTHON, Console(quiet=True))
     gate = next(g for g in data["gates"] if g["name"] == "tested this phase")
     assert (gate["status"], gate["detail"]) == ("fail", "the run recorded no per-test contexts")

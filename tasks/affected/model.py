@@ -35,7 +35,9 @@ class Selection:
     `selected`: in the order to run them (most relevant first when a budget cut it).
     `left_out`: what `hook_budget` left out, never silently.
     `known`: the tests the index knows; `estimated_seconds`: the selected tests' recorded
-    durations (None when unknown)."""
+    durations (None when unknown). `rootdir`: pytest's rootdir, which the node ids are
+    relative to (hand them to pytest run from the project with
+    `tasks.pytest_runner.as_argument`); None when not looked up."""
 
     full_suite: bool
     why: str | None
@@ -44,3 +46,4 @@ class Selection:
     left_out: tuple[SelectedTest, ...]
     known: int
     estimated_seconds: float | None
+    rootdir: str | None = None

@@ -26,6 +26,7 @@ COVERAGE_FILES = (
     "reports-status.json",
     "reports.pid",
     "reports.log",
+    "index-config.json",
     "html",
 )
 # The artifacts a run's later steps make from it: a new run removes them when it starts, so a

@@ -30,6 +30,7 @@ from coverage.exceptions import CoverageException
 from tasks import impact, processes
 from tasks.artifacts import Artifacts, write_text_atomic
 from tasks.artifacts.coverage import REPORT_TIMEOUT, reporter_command
+from tasks.artifacts.impact import config_file
 
 
 class Stopped(Exception):
@@ -98,7 +99,10 @@ def main(root: str, project: str, run_id: str) -> int:
     error = None
     try:
         write_reports(arts)
-        impact.write(arts.impact_json, arts.coverage_data, Path(project).resolve(), run_id)
+        fingerprint = json.loads(config_file(arts.coverage_dir).read_text(encoding="utf-8"))
+        impact.write(
+            arts.impact_json, arts.coverage_data, Path(project).resolve(), run_id, fingerprint
+        )
     except CoverageException as exc:
         error = str(exc)
     except Stopped as stop:

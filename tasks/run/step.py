@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import os
-import shlex
+import json
 import sys
 import uuid
 from pathlib import Path
 from typing import cast
 
-from tasks.artifacts import COVERAGE_FILES, Artifacts, store
+from tasks.artifacts import COVERAGE_FILES, Artifacts, store, write_text_atomic
+from tasks.artifacts.impact import config_file, config_fingerprint
 from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.orders import FILE
-from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
-from tasks.run.sources import coverage_sources
+from tasks.sources import coverage_sources, starts_early
 
 
 def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec | None, str]:
@@ -53,17 +52,6 @@ def _coverage_spec(config: PhaseConfig, console: Console) -> tuple[CoverageSpec 
     return coverage, origin
 
 
-def starts_early(config: PhaseConfig) -> bool:
-    """Whether coverage can start before pytest (`coverage run -m pytest`): not under xdist,
-    whose workers only pytest-cov measures."""
-    args = [
-        *pytest_addopts(config.project),
-        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
-        *config.pytest_args,
-    ]
-    return not uses_xdist(args)
-
-
 def measured_anything(data_file: Path) -> bool:
     """The data file, or the per-process pieces a project's `parallel = true` leaves."""
     return data_file.is_file() or any(data_file.parent.glob(glob.escape(data_file.name) + ".*"))
@@ -79,6 +67,15 @@ def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
         contexts=coverage.contexts,
         core="ctrace" if coverage.contexts else "default",
     )
+
+
+def write_fingerprint(config: PhaseConfig, arts: Artifacts) -> None:
+    """What decided what this run measured, for the impact index (`phasegate affected` only
+    trusts an index made under the same settings)."""
+    fingerprint = config_fingerprint(
+        config.tests, config.pytest_args, config.pythonpath, config.source
+    )
+    write_text_atomic(config_file(arts.coverage_dir), json.dumps(fingerprint))
 
 
 def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact:
@@ -108,6 +105,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
         # first, and a module-level import would load the reporter twice (runpy warns).
         from tasks.run import reporter
 
+        write_fingerprint(config, arts)
         reporter.start(arts, config.project, run_id)
     tests, counts = summarise_record(record)
     data: RunArtifact = {

@@ -1,12 +1,15 @@
 """What coverage measures: the configured `source`, the project's own coverage config, or the
-packages found in the project, never its tests (the `--cov=.` pitfall)."""
+packages found in the project, never its tests (the `--cov=.` pitfall); and whether coverage
+can start before pytest. Shared by the run step and the index refresh."""
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 
 from tasks.config import PhaseConfig
-from tasks.project_tools import coverage_run_options
+from tasks.project_tools import coverage_run_options, pytest_addopts, uses_xdist
 
 NOT_SOURCE = frozenset(
     {
@@ -103,3 +106,14 @@ def coverage_sources(config: PhaseConfig) -> tuple[list[str] | None, str]:
         "no package or module to measure was found (no folder with __init__.py, no module "
         'outside the tests); set source = ["yourpackage"] in [tool.phasegate]'
     )
+
+
+def starts_early(config: PhaseConfig) -> bool:
+    """Whether coverage can start before pytest (`coverage run -m pytest`): not under xdist,
+    whose workers only pytest-cov measures."""
+    args = [
+        *pytest_addopts(config.project),
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.pytest_args,
+    ]
+    return not uses_xdist(args)
