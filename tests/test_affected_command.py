@@ -163,7 +163,8 @@ def test_the_command_list_follows_the_pipeline_which_affected_never_imports() ->
     code = (
         "import sys; from tasks.cli import COMMANDS; "
         "assert 'tasks.pipeline' not in sys.modules and 'coverage' not in sys.modules; "
-        "from tasks.pipeline import ORDER; assert COMMANDS == (*ORDER, 'validate', 'combine'), COMMANDS"
+        "from tasks.pipeline import ORDER; "
+        "assert COMMANDS == (*ORDER, 'validate', 'combine'), COMMANDS"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 

@@ -13,12 +13,12 @@ import pytest
 from hookrepo import Pushed, bare_remote, line, pushed_project, run
 
 from tasks.affected.model import CommitRange, SelectedTest, Selection
+from tasks.affected.render import explain
 from tasks.affected.select import select
 from tasks.artifacts import Artifacts
 from tasks.artifacts.coverage import wait_for_reports
 from tasks.config import load_config
 from tasks.console import Console
-from tasks.hook import report
 from tasks.hook.check import Where, check_head
 from tasks.hook.command import guarded
 from tasks.hook.hookrun import upstream_ranges
@@ -180,10 +180,11 @@ def test_explain_prints_the_selection(repo: Pushed) -> None:
     assert done.returncode == 0, done.stdout
     selection = select(load_config(repo.work), [CommitRange(before, after)])
     assert (
-        f"phasegate: selection for {before[:12]}..{after[:12]}:\n"
-        + report.explain(selection)
-        + "\n"
+        f"phasegate: selection for {before[:12]}..{after[:12]}:\n" + explain(selection) + "\n"
     ) in done.stdout
+    # No impact index in this repository yet: the whole suite, and why.
+    assert selection.full_suite
+    assert "affected: the whole suite (0 known tests, time unknown): no impact index" in done.stdout
 
 
 def test_a_config_error_is_one_line_exit_2_with_the_skip_line(repo: Pushed) -> None:
@@ -207,7 +208,15 @@ def test_a_selection_runs_exactly_its_tests_and_a_file_means_every_test_in_it(
     repo: Pushed,
 ) -> None:
     extra = "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n"
-    head = repo.commit({"tests/test_extra.py": extra})
+    head = repo.commit(
+        {
+            "tests/test_extra.py": extra,
+            # A folder (a changed conftest.py's) means every test under it, nested ones too.
+            "tests/sub/conftest.py": "",
+            "tests/sub/deeper/test_deep.py": "def test_deep():\n    pass\n",
+            "tests/subway/test_not_under.py": "def test_not():\n    pass\n",
+        }
+    )
     selection = Selection(
         full_suite=False,
         why=None,
@@ -216,6 +225,7 @@ def test_a_selection_runs_exactly_its_tests_and_a_file_means_every_test_in_it(
             SelectedTest("tests/test_calc.py::test_add", ("executes calc/__init__.py:2",)),
             SelectedTest("tests/test_extra.py", ("in a changed test file",)),
             SelectedTest("tests/test_gone.py::test_x", ("failed last time",)),
+            SelectedTest("tests/sub", ("under a changed conftest.py (tests/sub/conftest.py)",)),
         ),
         left_out=(SelectedTest("tests/test_other.py::test_other", ("runs calc",)),),
         known=4,
@@ -231,11 +241,12 @@ def test_a_selection_runs_exactly_its_tests_and_a_file_means_every_test_in_it(
         "tests/test_calc.py::test_add",
         "tests/test_extra.py::test_a",
         "tests/test_extra.py::test_b",
+        "tests/sub/deeper/test_deep.py::test_deep",
     ]
     text = out.getvalue()
     assert "phasegate: hook_budget left out 1 test(s): they are not run" in text
     assert "phasegate: 1 selected test(s) are not in the pushed tree" in text
-    assert "phasegate: 3 passed in" in text
+    assert "phasegate: 4 passed in" in text
 
 
 def test_nox_prepush_checks_head_against_its_upstream(repo: Pushed) -> None:

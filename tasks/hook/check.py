@@ -64,6 +64,7 @@ def check_ranges(
 ) -> int:
     """Check every pushed head; the push's exit code (1 when any selected test failed)."""
     # Imported here: the selection is the affected branch's; loaded only when there is work.
+    from tasks.affected.render import explain as explained
     from tasks.affected.select import select
 
     where: Where | None = None
@@ -72,7 +73,7 @@ def check_ranges(
         selection = select(config, group)  # within the `hook_budget` option, if set
         if explain:
             console.write(f"phasegate: selection for {report.describe(group)}:")
-            console.write(report.explain(selection))
+            console.write(explained(selection))
         if selection.nothing_to_test:
             console.write(
                 f"phasegate: {report.describe(group)}: no Python file or config changed; "

@@ -51,27 +51,6 @@ def describe(ranges: Sequence[CommitRange]) -> str:
     return ", ".join(f"{short(r.base)}..{short(r.head)}" for r in ranges)
 
 
-def explain(selection: Selection) -> str:
-    """The selection and every reason, as `phasegate affected` words it (the affected
-    branch's printer replaces this one at merge)."""
-    if selection.nothing_to_test:
-        return "nothing to test: the changes touch no Python file and no config"
-    if selection.full_suite:
-        return f"the whole suite: {selection.why or 'the selection cannot be trusted'}"
-    estimate = (
-        f", about {selection.estimated_seconds:.1f}s"
-        if selection.estimated_seconds is not None
-        else ""
-    )
-    lines = [f"{len(selection.selected)} of {selection.known} known tests selected{estimate}:"]
-    for test in selection.selected:
-        lines.append(f"  {test.nodeid}: {'; '.join(test.reasons)}")
-    if selection.left_out:
-        lines.append(f"left out by hook_budget ({len(selection.left_out)}), not run:")
-        lines += [f"  {t.nodeid}: {'; '.join(t.reasons)}" for t in selection.left_out]
-    return "\n".join(lines)
-
-
 def wanted(selection: Selection) -> list[str] | None:
     """The node ids to run; None for the whole suite."""
     return None if selection.full_suite else [t.nodeid for t in selection.selected]

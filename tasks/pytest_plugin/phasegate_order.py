@@ -8,8 +8,8 @@ PHASEGATE_ORDER:
                 hash of the seed and its name (as pytest-randomly): replayable, and adding a
                 test leaves the relative order of every other test as it was
   ids:PATH      exactly the tests listed in PATH, in that order (a rerun): one node id a line,
-                optionally a tab and its stable key, or a test file's path for every test in
-                it; only their files are collected, the rest is deselected as pytest
+                optionally a tab and its stable key, or a test file's or folder's path for
+                every test in it; only their files are collected, the rest is deselected as pytest
                 deselects; never a command line, whatever its length
 
 PHASEGATE_SELECT=PATH (a shard's tests, whatever the order): one node id a line; only their
@@ -80,8 +80,11 @@ def _select(config, items, wanted):
             matched[nodeid] = item.nodeid
         if item is not None:
             found = [item]
-        elif "::" not in nodeid:  # a test file's path alone: every test in it, in order
-            found = by_file.get(nodeid, [])
+        elif "::" not in nodeid:  # a test file's or folder's path: every test in it, in order
+            folder = nodeid.rstrip("/") + "/"
+            found = by_file.get(nodeid) or [
+                one for file, tests in by_file.items() if file.startswith(folder) for one in tests
+            ]
         else:
             found = []
         if not found:
@@ -126,6 +129,10 @@ def configure_order(config):
         config.phasegate_files = {
             os.path.normpath(os.path.join(root, nodeid.split("::", 1)[0])) for nodeid, _ in wanted
         }
+        # A folder's path (a changed conftest.py's tests): every file under it is collected.
+        config.phasegate_folders = tuple(
+            os.path.join(path, "") for path in config.phasegate_files if os.path.isdir(path)
+        )
     return order
 
 
@@ -137,9 +144,16 @@ def pytest_ignore_collect(collection_path, config):
     path = os.path.normpath(str(collection_path))
     for name in ("phasegate_files", "phasegate_select_files"):
         files = getattr(config, name, None)
-        if files is not None and path not in files:
+        if files is not None and path not in files and not _under(config, name, path):
             return True
     return None
+
+
+def _under(config, name, path):
+    """Whether `path` is inside a folder the ids file names (an `ids:` order only)."""
+    if name != "phasegate_files":
+        return False
+    return path.startswith(getattr(config, "phasegate_folders", ()))
 
 
 @pytest.hookimpl(trylast=True)
