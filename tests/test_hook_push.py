@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,27 @@ def test_the_pushed_commit_is_tested_not_the_checkout_and_the_checkout_is_untouc
     assert (repo.work / "scratch.txt").read_text() == "untracked\n"
     assert repo.git("stash", "list") == ""
     assert len(repo.git("worktree", "list").splitlines()) == 1
+
+
+def test_the_first_push_runs_the_whole_suite_and_builds_the_index_the_next_is_selective(
+    repo: Pushed,
+) -> None:
+    repo.commit({"calc/__init__.py": "def add(a, b):\n    return b + a\n"})
+    first = repo.push("origin", "main")
+    assert first.returncode == 0, first.stdout
+    assert "the whole suite is selected: no impact index yet" in first.stdout
+    assert "phasegate: 2 passed in" in first.stdout
+    index = Artifacts(load_config(repo.work).reports_dir).impact_json
+    for _ in range(600):  # the refresh runs detached, after the verdict
+        if index.is_file():
+            break
+        time.sleep(0.1)
+    assert index.is_file(), "the whole-suite push did not build the first impact index"
+    repo.commit({"calc/__init__.py": "def add(a, b):\n    return a + b\n"})
+    second = repo.push("origin", "main")
+    assert second.returncode == 0, second.stdout
+    assert "the whole suite" not in second.stdout
+    assert "phasegate: 1 passed in" in second.stdout  # test_add; test_other runs no calc
 
 
 def test_explain_prints_the_selection(repo: Pushed) -> None:

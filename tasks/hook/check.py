@@ -199,17 +199,21 @@ def _verdict(
         console.write(f"phasegate: {run.summary} in {run.duration:.1f}s: push allowed")
     if not run.failed:
         verdicts.remember(where.cache, key, wanted)  # only a clean pass is remembered
-    _after(config, python, run, console)
+    _after(config, python, run, wanted is None, console)
     return ExitCode.GATE_FAILED if outcome.new else ExitCode.OK
 
 
-def _after(config: PhaseConfig, python: Path, run: HookRun, console: Console) -> None:
-    """After the verdict: remember what failed, refresh the index in the background."""
+def _after(
+    config: PhaseConfig, python: Path, run: HookRun, whole: bool, console: Console
+) -> None:
+    """After the verdict: remember what failed, refresh the index in the background (after a
+    whole-suite run: the whole index, which makes the first one for a developer who never ran
+    `validate`)."""
     from tasks.affected import last_failures, refresh
 
     try:
         last_failures.record(config, [t.nodeid for t in run.failed])
-        refresh.start(config, python, list(run.ran))
+        refresh.start(config, python, [] if whole else list(run.ran))
     except Exception as exc:  # the verdict is given: bookkeeping must not overturn it
         console.write(f"phasegate: the verdict stands, but keeping its results failed: {exc!r}")
 
