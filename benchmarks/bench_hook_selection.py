@@ -3,15 +3,21 @@
 From a validated baseline of boltons 26.2.0 in a fresh git repository, plants N single-line
 production mutations (benchmarks/hook_mutations.py, seeded), one at a time: commit it, run
 `phasegate affected --json --base HEAD~1`, run the full suite and the selected subset with
-plain pytest (alternating which goes first), revert. Then times `affected` on a docs-only
-commit.
+plain pytest (alternating which goes first), then the hook itself (`phasegate hook run` with
+git's stdin line for that push, as the installed shim starts it), and revert. The hook's
+background index refresh is waited for (untimed) and the validated index, and the record of
+what failed last, are put back after each mutation, so every mutation starts from the same
+baseline. Then times `affected` and the hook on a docs-only commit.
 
     pip download --no-deps --no-binary :all: boltons==26.2.0 && tar xzf boltons-26.2.0.tar.gz
     python benchmarks/bench_hook_selection.py boltons-26.2.0 [--mutations 40] [--seed 7]
 
 Safety: for every mutation whose full run fails, the failing tests are all selected.
 Fraction: tests the subset ran / tests the full run ran (the whole suite counts 100%).
-Time: (selection + subset) / one plain full run, each mutation side by side.
+Time: (selection + subset) / one plain full run, each mutation side by side; and the hook's
+own wall time / one plain full run (it adds phasegate's runner, and for a failing push the rerun
+at the base that tells a failure the push brought from one that was there before).
+Hook verdicts: every mutation whose full run fails must be blocked (exit 1).
 """
 
 from __future__ import annotations
@@ -131,6 +137,38 @@ def affected(project: Path, plugin_dir: Path) -> tuple[float, dict[str, Any]]:
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def refreshing() -> bool:
+    """Whether a hook's detached index refresh is still running."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"tasks.affected.refresher" in cmdline.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def hook(project: Path, plugin_dir: Path, base: str, head: str) -> tuple[float, int]:
+    """Wall time and exit code of the pre-push hook for pushing `head` over `base`."""
+    values = {**env(plugin_dir), "PHASEGATE_VENV": "none", "PHASEGATE_TIMEOUT": str(RUN_LIMIT)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "tasks", "hook", "run", "origin", "bench"],
+        input=f"refs/heads/main {head} refs/heads/main {base}\n",
+        cwd=project,
+        env=values,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"the hook failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+    while refreshing():  # not timed: it runs after the verdict, the push is not held
+        time.sleep(0.2)
+    return elapsed, done.returncode
+
+
 def covered(nodeid: str, selected: list[str]) -> bool:
     return any(
         nodeid == s or nodeid.startswith(s + "::") or nodeid.startswith(s.rstrip("/") + "/")
@@ -158,6 +196,9 @@ def baseline(source: Path, work: Path) -> tuple[Path, dict[str, set[int]]]:
 
 
 def one(project: Path, plugin_dir: Path, mutation: Mutation, first_full: bool) -> dict[str, Any]:
+    index = project / ".phasegate/reports/impact.json"
+    validated = index.read_bytes()
+    base = git(project, "rev-parse", "HEAD")
     mutation.apply(project)
     git(project, "commit", "-q", "-am", f"mutate {mutation.path}:{mutation.line}")
     try:
@@ -171,8 +212,11 @@ def one(project: Path, plugin_dir: Path, mutation: Mutation, first_full: bool) -
                 runs[name] = pytest(project, plugin_dir, selected)
             else:
                 runs[name] = (0.0, {"collected": 0, "failed": [], "stopped": False})
+        hook_time, hook_code = hook(project, plugin_dir, base, git(project, "rev-parse", "HEAD"))
     finally:
         git(project, "reset", "-q", "--hard", "HEAD~1")
+        index.write_bytes(validated)
+        (project / ".phasegate/last-failures.json").unlink(missing_ok=True)
     failing = runs["full"][1]["failed"]
     safe = sel["full_suite"] or all(covered(n, selected) for n in failing)
     return {
@@ -184,24 +228,30 @@ def one(project: Path, plugin_dir: Path, mutation: Mutation, first_full: bool) -
         "full_suite": sel["full_suite"],
         "fraction": runs["subset"][1]["collected"] / max(runs["full"][1]["collected"], 1),
         "ratio": (select_time + runs["subset"][0]) / runs["full"][0],
+        "hook_ratio": hook_time / runs["full"][0],
+        "blocked": hook_code == 1,
         "select_time": select_time,
         "full_time": runs["full"][0],
     }
 
 
-def docs_only(project: Path, plugin_dir: Path, rounds: int = 5) -> float:
+def docs_only(project: Path, plugin_dir: Path, rounds: int = 5) -> tuple[float, float]:
+    """Median times of `affected` and of the whole hook on a docs-only commit."""
+    base = git(project, "rev-parse", "HEAD")
     (project / "README.md").write_text((project / "README.md").read_text() + "\nmore docs\n")
     git(project, "commit", "-q", "-am", "docs")
+    head = git(project, "rev-parse", "HEAD")
     try:
-        times = []
+        times, hook_times = [], []
         for _ in range(rounds):
             seconds, sel = affected(project, plugin_dir)
             if not sel["nothing_to_test"]:
                 raise SystemExit(f"a docs-only commit selected tests: {sel}")
             times.append(seconds)
+            hook_times.append(hook(project, plugin_dir, base, head)[0])
     finally:
         git(project, "reset", "-q", "--hard", "HEAD~1")
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(hook_times)
 
 
 def main() -> int:
@@ -222,11 +272,14 @@ def main() -> int:
             result = one(project, work, mutation, first_full=i % 2 == 0)
             results.append(result)
             flag = "" if result["safe"] else f"  MISSED {result['missed']}"
+            if result["kills"] and not result["blocked"]:
+                flag += "  NOT BLOCKED"
             print(
                 f"{'kill' if result['kills'] else 'live'} {result['fraction']:6.1%} "
-                f"{result['ratio']:6.1%} {result['mutation'][:80]}{flag}"
+                f"{result['ratio']:6.1%} hook {result['hook_ratio']:6.1%} "
+                f"{result['mutation'][:70]}{flag}"
             )
-        docs = docs_only(project, work)
+        docs, docs_hook = docs_only(project, work)
     killing = [r for r in results if r["kills"]]
     safe = sum(r["safe"] for r in killing)
     print(f"\nmutations: {len(results)}, killed by the full suite: {len(killing)}")
@@ -235,14 +288,19 @@ def main() -> int:
     fraction = statistics.median(r["fraction"] for r in results)
     ratio = statistics.median(r["ratio"] for r in results)
     print(f"selected fraction, median: {fraction:.1%} (target <= 15%)")
-    print(f"(selection + subset) / full run, median: {ratio:.1%} (target <= 25%)")
+    print(f"(selection + subset) / full run, median: {ratio:.1%}")
+    hook_ratio = statistics.median(r["hook_ratio"] for r in results)
+    print(f"hook wall time / full run, median: {hook_ratio:.1%} (target <= 25%)")
+    blocked = sum(r["blocked"] for r in killing)
+    print(f"breaking pushes blocked by the hook: {blocked}/{len(killing)} (target all)")
     select = statistics.median(r["select_time"] for r in results)
     full = statistics.median(r["full_time"] for r in results)
     print(f"selection time, median: {select:.2f}s; full run, median: {full:.2f}s")
-    print(f"docs-only commit, `phasegate affected` median: {docs:.2f}s (target < 1 s)")
+    print(f"docs-only commit, `phasegate affected` median: {docs:.2f}s")
+    print(f"docs-only commit, the hook, median: {docs_hook:.2f}s (target < 1 s)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0 if safe == len(killing) else 1
+    return 0 if safe == blocked == len(killing) else 1
 
 
 if __name__ == "__main__":

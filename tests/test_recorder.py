@@ -96,10 +96,19 @@ def ids_file(tmp_path: Path, lines: list[str]) -> str:
     return f"ids:{path}"
 
 
+# A conftest.py answering the hook for every file (boltons' returns False unless a file is
+# for another Python) must not make a rerun collect every file: the hook stops at the first
+# answer, so the recorder's comes first.
+CONFTEST_ANSWERS = "def pytest_ignore_collect(collection_path, config):\n    return False\n"
+
+
+@pytest.mark.parametrize("conftest", ["", CONFTEST_ANSWERS], ids=["plain", "conftest-answers"])
 def test_a_rerun_runs_the_files_tests_in_its_order_and_deselects_the_rest(
-    sample: Sample, tmp_path: Path
+    sample: Sample, tmp_path: Path, conftest: str
 ) -> None:
     project = sample("shuffled")
+    if conftest:
+        (project / "tests" / "conftest.py").write_text(conftest)
     wanted = ["tests/test_b.py::TestBeta::test_q", "tests/test_a.py::test_a2"]
     done = subprocess.run(
         [*RECORDER, "-v", "tests"],

@@ -136,6 +136,9 @@ def configure_order(config):
     return order
 
 
+# tryfirst: the hook stops at the first answer that is not None, and a project's conftest.py
+# may answer False for every file it does not skip itself (boltons' does): ours must come first.
+@pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path, config):
     """A rerun collects only the files of its tests, as if their ids were on the command line
     (their imports happen, no other module's); directories and conftest files as always."""
