@@ -317,6 +317,13 @@ def test_with_an_impact_index_the_category_weighs_the_changed_lines_it_runs(
         "    category: production (medium): the production lines it runs (calc/__init__.py:2) "
         "changed since the base; the test did not\n"
     ) in pushed.stdout
+    # The full run saw test_add pass: it blocks without a second run at the base.
+    assert "failed the same way before this push" not in pushed.stdout
+    assert not (repo.work / ".git" / "phasegate" / "base.json").exists()
+    # Once the hook saw it fail, the next push checks the base again (it may be fixed there).
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0
+    assert "checking whether they failed the same way before this push" in pushed.stdout
 
 
 def test_a_temporary_worktree_gets_the_files_the_checkout_generated_for_itself(

@@ -203,9 +203,7 @@ def _verdict(
     return ExitCode.GATE_FAILED if outcome.new else ExitCode.OK
 
 
-def _after(
-    config: PhaseConfig, python: Path, run: HookRun, whole: bool, console: Console
-) -> None:
+def _after(config: PhaseConfig, python: Path, run: HookRun, whole: bool, console: Console) -> None:
     """After the verdict: remember what failed, refresh the index in the background (after a
     whole-suite run: the whole index, which makes the first one for a developer who never ran
     `validate`)."""
