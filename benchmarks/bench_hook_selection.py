@@ -151,6 +151,8 @@ def refreshing() -> bool:
 def hook(project: Path, plugin_dir: Path, base: str, head: str) -> tuple[float, int]:
     """Wall time and exit code of the pre-push hook for pushing `head` over `base`."""
     values = {**env(plugin_dir), "PHASEGATE_VENV": "none", "PHASEGATE_TIMEOUT": str(RUN_LIMIT)}
+    # The same global plugins left out as in the plain runs (boltons uses neither).
+    values["PYTEST_ADDOPTS"] = "-p no:hypothesispytest -p no:benchmark"
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-P", "-m", "tasks", "hook", "run", "origin", "bench"],
