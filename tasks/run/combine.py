@@ -88,7 +88,7 @@ def combine_run(config: PhaseConfig, shards: Sequence[Shard]) -> RunArtifact:
     if coverage is not None and measured:
         from tasks.run import reporter  # as run.step does: never at import time
 
-        reporter.start(arts, config.project, run_id)
+        reporter.start(config, arts, run_id)
     tests, counts = summarise_record(record)
     data: RunArtifact = {
         **first,

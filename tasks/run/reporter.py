@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from coverage import Coverage
 from coverage.exceptions import CoverageException
@@ -30,7 +31,10 @@ from coverage.exceptions import CoverageException
 from tasks import impact, processes
 from tasks.artifacts import Artifacts, write_text_atomic
 from tasks.artifacts.coverage import REPORT_TIMEOUT, reporter_command
-from tasks.artifacts.impact import config_file
+from tasks.artifacts.impact import config_file, config_fingerprint
+
+if TYPE_CHECKING:
+    from tasks.config import PhaseConfig
 
 
 class Stopped(Exception):
@@ -66,11 +70,17 @@ def remove_partial(arts: Artifacts) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def start(arts: Artifacts, project: Path, run_id: str) -> None:
-    """Start writing the reports and the impact index in the background."""
+def start(config: PhaseConfig, arts: Artifacts, run_id: str) -> None:
+    """Start writing the reports and the impact index in the background, after the settings
+    that decided what the run measured (the index's fingerprint: `phasegate affected` only
+    trusts an index made under the same ones)."""
+    fingerprint = config_fingerprint(
+        config.tests, config.pytest_args, config.pythonpath, config.source
+    )
+    write_text_atomic(config_file(arts.coverage_dir), json.dumps(fingerprint))
     arts.coverage_status.unlink(missing_ok=True)
     pid = processes.spawn_background(
-        reporter_command(arts, project, run_id),
+        reporter_command(arts, config.project, run_id),
         arts.coverage_reporter_log,
         processes.helper_env(),
         lambda: remove_partial(arts),

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import json
 import sys
 import uuid
 from pathlib import Path
 from typing import cast
 
-from tasks.artifacts import COVERAGE_FILES, Artifacts, store, write_text_atomic
-from tasks.artifacts.impact import config_file, config_fingerprint
+from tasks.artifacts import COVERAGE_FILES, Artifacts, store
 from tasks.artifacts.run import RUN, RecordJSON, RunArtifact, RunCoverage
 from tasks.artifacts.store import make_owned_dir, remove_written
 from tasks.config import PhaseConfig
@@ -69,15 +67,6 @@ def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
     )
 
 
-def write_fingerprint(config: PhaseConfig, arts: Artifacts) -> None:
-    """What decided what this run measured, for the impact index (`phasegate affected` only
-    trusts an index made under the same settings)."""
-    fingerprint = config_fingerprint(
-        config.tests, config.pytest_args, config.pythonpath, config.source
-    )
-    write_text_atomic(config_file(arts.coverage_dir), json.dumps(fingerprint))
-
-
 def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact:
     """Run the suite once with coverage; write run.json, junit.xml and run.log."""
     arts = Artifacts(config.reports_dir)
@@ -105,8 +94,7 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
         # first, and a module-level import would load the reporter twice (runpy warns).
         from tasks.run import reporter
 
-        write_fingerprint(config, arts)
-        reporter.start(arts, config.project, run_id)
+        reporter.start(config, arts, run_id)
     tests, counts = summarise_record(record)
     data: RunArtifact = {
         "run_id": run_id,
