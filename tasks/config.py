@@ -58,6 +58,8 @@ class PhaseConfig:
     summary: Path
     base_ref: str | None
     timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
+    jobs: int | None = None  # None: the CPUs phasegate may use (tasks.processes.usable_cpus)
+    suspect_reruns: str = "batch"
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:

@@ -33,7 +33,8 @@ from tasks.errors import ConfigError, ExitCode, GitError, ReportsVanishedError
 from tasks.gates import Gate, any_failed, gates_table
 from tasks.lock import hold
 from tasks.run.step import run_step
-from tasks.stability import quarantine
+from tasks.stability import concurrent, quarantine
+from tasks.stability.concurrent import Ahead
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
 from tasks.summary.step import artifact_paths, collect_gates, summary_step
@@ -63,10 +64,12 @@ def run_step_named(
     *,
     settle: bool = True,
     checked: bool = False,
+    ahead: Ahead | None = None,
 ) -> Mapping[str, Any] | Summary:
     """Run one step. `settle`: wait for work the step left in the background (the coverage
     reports of `run`); a chain passes False so that work overlaps the next step. `checked`:
-    the chain has run `preflight` already."""
+    the chain has run `preflight` already. `ahead`: the stability runs to start beside the
+    instrumented run, and collect in the stability step."""
     if name in RUNS_PYTEST and not checked:
         preflight(config)
     if name == "run":
@@ -74,7 +77,13 @@ def run_step_named(
         retire_previous_run(Artifacts(config.reports_dir), config.summary, started)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
-    data = STEPS[name](config, python, console)
+    if ahead is not None and name == "run":
+        data: Mapping[str, Any] | Summary = run_step(config, python, console, ahead.start(python))
+        ahead.run_one_ended()
+    elif ahead is not None and name == "stability":
+        data = stability_step(config, python, console, ahead)
+    else:
+        data = STEPS[name](config, python, console)
     if settle and name == "run" and isinstance(data, Mapping) and data.get("coverage"):
         wait_for_reports(Artifacts(config.reports_dir), config.project)
     return data
@@ -122,8 +131,14 @@ def finish(config: PhaseConfig, console: Console) -> ExitCode:
 def validate(config: PhaseConfig, console: Console) -> ExitCode:
     """Every input checked, every step in order, then the gates."""
     preflight(config)
-    for name in ORDER:
-        run_step_named(name, config, console, settle=False, checked=True)
+    # Stability runs 2.. start beside the instrumented run when `jobs` allows; leaving the
+    # block by an exception stops every one still running.
+    with contextlib.ExitStack() as stack:
+        ahead = concurrent.ahead(config, console)
+        if ahead is not None:
+            stack.enter_context(ahead)
+        for name in ORDER:
+            run_step_named(name, config, console, settle=False, checked=True, ahead=ahead)
     return finish(config, console)
 
 

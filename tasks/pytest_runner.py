@@ -18,7 +18,7 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -130,10 +130,16 @@ def _spawn(argv: list[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Pop
 
 
 def run_pytest(
-    config: PhaseConfig, python: Path, inv: Invocation, console: Console
+    config: PhaseConfig,
+    python: Path,
+    inv: Invocation,
+    console: Console,
+    started_as: Callable[[int], None] | None = None,
 ) -> PytestResult:
     """Run one pytest process within its time limit; stream and log its output; return its
-    recorded outcomes, with the test it was stopped or died inside recorded as an error."""
+    recorded outcomes, with the test it was stopped or died inside recorded as an error.
+    `started_as` is told the process's pid (its group's id): a run in a worker thread, which
+    no signal reaches, is stopped through it."""
     argv, extra = build(config, python, inv)
     if console.color and inv.echo:
         # After "pytest": when coverage starts first, what comes before is coverage's.
@@ -148,6 +154,8 @@ def run_pytest(
     with inv.log.open("w", encoding="utf-8") as log:
         log.write(f"$ {replay}\n")
         proc = _spawn(argv, config.project, environment(extra))
+        if started_as is not None:
+            started_as(proc.pid)
         echo = console.stream if inv.echo else None
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
         pump.start()

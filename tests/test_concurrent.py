@@ -1,0 +1,130 @@
+"""Full runs side by side (`jobs`): interference is told from flakiness, and the results of
+the sample projects without interference are those of `jobs = 1`."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.pipeline import run_step_named
+from tasks.stability import concurrent
+
+Sample = Callable[[str], Path]
+PORT_TEST = "tests/test_port.py::test_binds_a_fixed_port"
+
+
+def stabilise(project: Path, **cli: str) -> dict[str, Any]:
+    """The run and stability steps as `validate` chains them: with jobs > 1, runs 2.. start
+    beside the instrumented run."""
+    config = load_config(project, env={}, cli=cli)
+    console = Console(quiet=True)
+    with contextlib.ExitStack() as stack:
+        ahead = concurrent.ahead(config, console)
+        if ahead is not None:
+            stack.enter_context(ahead)
+        run_step_named("run", config, console, checked=True, ahead=ahead)
+        data = run_step_named("stability", config, console, checked=True, ahead=ahead)
+    assert isinstance(data, dict)
+    return data
+
+
+def free_port(project: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        (project / "port.txt").write_text(str(probe.getsockname()[1]))
+
+
+def kinds(data: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    return {n: (s["kind"], s["culprit"]) for n, s in data["suspects"].items()}
+
+
+def test_a_fixed_port_is_interference_not_flaky(sample: Sample) -> None:
+    project = sample("interference")
+    free_port(project)
+    data = stabilise(project, jobs="2")
+    [found] = data["interference"]
+    assert found["nodeid"] == PORT_TEST
+    assert found["alone_in_order"] == "passed"
+    assert any(o in ("failed", "error") for o in found["side_by_side"])
+    assert data["flaky"] == []
+    assert PORT_TEST not in data["suspects"]
+    # The run it failed in counts the confirmed outcome: every run passes in full.
+    [run] = [r for r in data["runs"] if r["interference"]]
+    assert run["interference"] == [PORT_TEST] and run["company"]
+    assert [r["pass_rate"] for r in data["runs"]] == [100.0, 100.0]
+    assert all(g["status"] == "pass" for g in data["gates"] if g["name"] != "quarantine")
+    # Each run had a temporary folder of its own, removed afterwards.
+    seen = (project / "tmpdirs.txt").read_text().split()
+    assert len(seen) == 2 + 2 and len(set(seen[:2])) == 2  # the full runs, then the pair
+    assert all("phasegate-run-" in s for s in seen[:2])
+    assert not any(Path(s).exists() for s in seen)
+
+
+def test_one_job_runs_one_after_another_as_before(sample: Sample) -> None:
+    project = sample("interference")
+    free_port(project)
+    data = stabilise(project, jobs="1")
+    assert data["jobs"] == 1
+    assert [r["company"] for r in data["runs"]] == [[], []]
+    assert data["interference"] == [] and data["suspects"] == {}
+    assert (project / "tmpdirs.txt").read_text().split() == []  # TMPDIR left as it was
+
+
+def test_the_counter_flake_is_found_as_with_one_job(sample: Sample) -> None:
+    found = []
+    for jobs in ("1", "2"):
+        data = stabilise(sample("flaky").rename(Path.cwd() / f"flaky-{jobs}"), jobs=jobs, seed="7")
+        found.append(data)
+    one, two = found
+    assert two["runs"][1]["company"] == [1]
+    assert [(f["nodeid"], f["kind"]) for f in two["flaky"]] == [
+        (f["nodeid"], f["kind"]) for f in one["flaky"]
+    ]
+    assert [f["nodeid"] for f in one["flaky"]] == ["tests/test_flaky.py::test_fails_the_first_time"]
+    assert two["interference"] == []
+
+
+@pytest.mark.parametrize("name", ["polluted", "basic", "shuffled"])
+def test_two_jobs_give_the_results_of_one(sample: Sample, name: str) -> None:
+    results = []
+    for jobs in ("1", "2"):
+        project = sample(name).rename(Path.cwd() / f"{name}-{jobs}")
+        results.append(stabilise(project, jobs=jobs, seed="3"))
+    one, two = results
+    assert two["runs"][0]["company"] and not one["runs"][0]["company"]
+    assert [r["counts"] for r in two["runs"]] == [r["counts"] for r in one["runs"]]
+    assert two["tests"] == one["tests"]
+    assert kinds(two) == kinds(one)
+    assert [(f["nodeid"], f["kind"]) for f in two["flaky"]] == [
+        (f["nodeid"], f["kind"]) for f in one["flaky"]
+    ]
+    assert two["interference"] == []
+
+
+def test_an_interrupted_pool_stops_every_process_it_started() -> None:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def sleeper(pool: concurrent.Pool) -> None:
+        proc = subprocess.Popen(["sleep", "600"], start_new_session=True)
+        started.append(proc)
+        pool.started_as(proc.pid)
+        proc.wait()
+
+    with pytest.raises(KeyboardInterrupt), concurrent.Pool(2) as pool:
+        for _ in range(2):
+            pool.submit(sleeper, pool)
+        while len(started) < 2:
+            time.sleep(0.01)
+        raise KeyboardInterrupt  # as Ctrl-C does in the main thread
+    # Leaving the block waited for both workers: their processes got the interruption.
+    assert [p.returncode for p in started] == [-signal.SIGINT, -signal.SIGINT]
