@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write_files
 
 from tasks.config import load_config
 from tasks.console import Console
@@ -128,3 +129,21 @@ def test_an_interrupted_pool_stops_every_process_it_started() -> None:
         raise KeyboardInterrupt  # as Ctrl-C does in the main thread
     # Leaving the block waited for both workers: their processes got the interruption.
     assert [p.returncode for p in started] == [-signal.SIGINT, -signal.SIGINT]
+
+
+ALWAYS_FAILS = {"tests/test_planted.py": "def test_always_fails():\n    assert 1 + 1 == 3\n"}
+
+
+@pytest.mark.parametrize("name", ["polluted", "flaky"])
+def test_the_batch_gives_the_kinds_of_per_test_reruns(sample: Sample, name: str) -> None:
+    results = []
+    for mode in ("each", "batch"):
+        project = sample(name).rename(Path.cwd() / f"{name}-{mode}")
+        write_files(project, ALWAYS_FAILS)  # a consistent failure beside the flaky ones
+        results.append(stabilise(project, jobs="1", seed="5", suspect_reruns=mode))
+    each, batch = results
+    assert kinds(batch) == kinds(each)
+    planted = "tests/test_planted.py::test_always_fails"
+    assert each["suspects"][planted]["alone"] == ["failed", "failed"]
+    assert (batch["suspects"][planted]["reruns"], batch["suspects"][planted]["alone"]) == (1, [])
+    assert len(kinds(batch)) == (4 if name == "polluted" else 2)
