@@ -19,6 +19,7 @@ from tasks.config import load_config
 from tasks.console import Console
 from tasks.pipeline import run_step_named
 from tasks.stability import concurrent
+from tasks.stability.interference import candidates, confirm, replay_prefix
 
 Sample = Callable[[str], Path]
 PORT_TEST = "tests/test_port.py::test_binds_a_fixed_port"
@@ -65,9 +66,8 @@ def test_a_fixed_port_is_interference_not_flaky(sample: Sample) -> None:
     assert [r["pass_rate"] for r in data["runs"]] == [100.0, 100.0]
     assert all(g["status"] == "pass" for g in data["gates"] if g["name"] != "quarantine")
     # Each run had a temporary folder of its own, removed afterwards.
-    seen = (project / "tmpdirs.txt").read_text().split()
-    assert len(seen) == 2 + 2 and len(set(seen[:2])) == 2  # the full runs, then the pair
-    assert all("phasegate-run-" in s for s in seen[:2])
+    seen = [s for s in (project / "tmpdirs.txt").read_text().split() if "phasegate-" in s]
+    assert len(set(seen)) == len(seen) == 2 + 2  # the full runs, then the pair rerun
     assert not any(Path(s).exists() for s in seen)
 
 
@@ -147,3 +147,56 @@ def test_the_batch_gives_the_kinds_of_per_test_reruns(sample: Sample, name: str)
     assert each["suspects"][planted]["alone"] == ["failed", "failed"]
     assert (batch["suspects"][planted]["reruns"], batch["suspects"][planted]["alone"]) == (1, [])
     assert len(kinds(batch)) == (4 if name == "polluted" else 2)
+
+
+def fake_runs(script: dict[str, list[str]]) -> tuple[Any, Any, Any]:
+    """Runners that play each test's outcomes in turn, whichever way it runs."""
+    calls = {t: iter(o) for t, o in script.items()}
+
+    def many(tests: Any) -> dict[str, str]:
+        return {t: next(calls[t]) for t in tests if t in calls}
+
+    def pair(tests: Any) -> list[dict[str, str]]:
+        return [many(tests), many(tests)]
+
+    return many, pair, lambda tests: many(tests)[tests[-1]]
+
+
+@pytest.mark.parametrize(
+    ("script", "interference"),
+    [
+        # passes alone in order, one copy of the pair fails, passes alone twice: a fixed port
+        (["passed", "failed", "passed", "passed", "passed"], True),
+        # fails every other time: the pair shows it, running alone shows it again
+        (["passed", "failed", "passed", "failed", "passed"], False),
+        # fails again without company: a failure that counts
+        (["failed"], False),
+        # passes everywhere after: a failure that does not reproduce, a suspect as before
+        (["passed", "passed", "passed"], False),
+    ],
+)
+def test_confirm_tells_interference_from_flakiness(script: list[str], interference: bool) -> None:
+    found = {2: ["t.py::b"]}
+    orders = {2: ["t.py::a", "t.py::b", "t.py::c"]}
+    runs = fake_runs({"t.py::a": ["passed"] * 9, "t.py::b": script})
+    shown = confirm(found, orders, {2: {"t.py::b": "failed"}}, runs)
+    assert [(i.nodeid, i.runs) for i in shown] == ([("t.py::b", [2])] if interference else [])
+
+
+def test_candidates_are_failures_seen_only_in_runs_with_company() -> None:
+    matrix = {
+        "t.py::company_only": ["passed", "failed", "passed"],
+        "t.py::also_alone": ["failed", "failed", "passed"],
+        "t.py::settled": ["failed", "failed", "failed"],
+        "t.py": ["error", "passed", "passed"],  # a module that failed to collect
+    }
+    company = {1: [], 2: [3], 3: [2]}
+    assert candidates(matrix, company, ["t.py::settled"]) == {2: ["t.py::company_only"]}
+    assert concurrent.company({1: (0.0, 5.0), 2: (1.0, 2.0), 3: (5.0, 6.0), 4: None}) == {
+        1: [2],
+        2: [1],
+        3: [],
+        4: [],
+    }
+    assert replay_prefix(["a", "b", "c", "d"], ["b", "c"]) == ["a", "b", "c"]
+    assert replay_prefix([], ["b", "c"]) == ["b", "c"]  # no single order (xdist)

@@ -3,12 +3,13 @@ copy of the suite running at the same time) is confirmed by a sequential rerun i
 exact order before its failure counts.
 
 - it fails there too: the failure happens without company, and counts as it was;
-- it passes there, and fails again when that order runs in two processes side by side: it is
-  *interference* (a fixed port, a fixed file: a hazard for parallel CI). The run's outcome
-  becomes the confirmed one (passed), so it fails neither the pass rate nor the flaky gate,
-  and the summary reports it;
-- it passes both ways: its failure does not reproduce on demand; it stays a suspect, as it
-  would be without company.
+- it passes there, fails again when that order runs in two processes side by side, and passes
+  each time it runs alone (ALONE_RUNS): it is *interference* (a fixed port, a fixed file: a
+  hazard for parallel CI). The run's outcome becomes the confirmed one (passed), so it fails
+  neither the pass rate nor the flaky gate, and the summary reports it. The runs alone keep a
+  test that fails every other time (which the pair alone would show as interference) flaky;
+  a test that fails at random half the time still passes the three checks 1 time in 11;
+- otherwise its failure stands, and it stays a suspect, as it would be without company.
 
 Pure: it runs tests only through the callables it is given.
 """
@@ -21,7 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from tasks.artifacts.stability import InterferenceJSON
 from tasks.results import BAD
 from tasks.stability.batch import RunMany
-from tasks.stability.suspects import BudgetSpent, NotRun
+from tasks.stability.suspects import BudgetSpent, NotRun, RunTests
+
+ALONE_RUNS = 2
 
 # Runs the given tests in two fresh processes side by side; each one's outcomes.
 RunPair = Callable[[Sequence[str]], Sequence[Mapping[str, str]]]
@@ -78,15 +81,27 @@ def replay_prefix(order: Sequence[str], tests: Sequence[str]) -> list[str]:
     return list(order[: max(positions) + 1])
 
 
+def passes_alone(nodeid: str, run: RunTests) -> bool:
+    """It passes each of ALONE_RUNS times alone in a fresh process."""
+    for _ in range(ALONE_RUNS):
+        try:
+            if run([nodeid]) != "passed":
+                return False
+        except NotRun:
+            return False
+    return True
+
+
 def confirm(
     found: Mapping[int, Sequence[str]],
     orders: Mapping[int, Sequence[str]],
     outcomes: Mapping[int, Mapping[str, str]],
-    run_many: RunMany,
-    run_pair: RunPair,
+    runs: tuple[RunMany, RunPair, RunTests],
 ) -> list[Interference]:
     """Confirm each run's candidates: one sequential rerun in its order, then, for those that
-    passed there, one rerun side by side. The budget running out leaves the rest as they were."""
+    passed there, one rerun side by side, then alone. `runs`: how to run tests in one process,
+    in two side by side, and one alone. The budget running out leaves the rest as they were."""
+    run_many, run_pair, run_alone = runs
     shown: dict[str, Interference] = {}
     for index in sorted(found):
         tests = found[index]
@@ -95,14 +110,12 @@ def confirm(
             alone = run_many(prefix)
             passed = [t for t in tests if alone.get(t) == "passed"]
             pair = run_pair(prefix) if passed else []
+            for nodeid in passed:
+                side = [p.get(nodeid) for p in pair]
+                if nodeid in shown:
+                    shown[nodeid].runs.append(index)
+                elif any(o in BAD for o in side) and passes_alone(nodeid, run_alone):
+                    shown[nodeid] = Interference(nodeid, [index], outcomes[index][nodeid], side)
         except (BudgetSpent, NotRun):
             break
-        for nodeid in passed:
-            side = [p.get(nodeid) for p in pair]
-            if not any(o in BAD for o in side):
-                continue  # does not reproduce on demand either way: a suspect as before
-            if nodeid in shown:
-                shown[nodeid].runs.append(index)
-            else:
-                shown[nodeid] = Interference(nodeid, [index], outcomes[index][nodeid], side)
     return list(shown.values())

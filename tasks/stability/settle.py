@@ -47,7 +47,7 @@ def settle(
     )
     orders = {i: list(r.get("order") or []) for i, r in enumerate(records, 1)}
     outcomes = {index: {t: str(matrix[t][index - 1]) for t in ts} for index, ts in found.items()}
-    shown = confirm(found, orders, outcomes, rerunner.outcomes, rerunner.pair)
+    shown = confirm(found, orders, outcomes, (rerunner.outcomes, rerunner.pair, rerunner.last))
     for item in shown:
         console.step(f"stability: {item.nodeid}: interference ({item.to_json()['note']})")
     return settled, shown
