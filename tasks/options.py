@@ -120,7 +120,7 @@ OPTIONS: tuple[Option, ...] = (
         None,
         "pytest processes at once: the stability runs run beside the instrumented run, each in "
         "a temporary folder of its own; 1 runs one after another (at most 1024)",
-        unset="the CPUs phasegate may use",
+        unset="the CPUs phasegate may use; 1 when the project's pytest arguments start xdist",
         maximum=1024,
     ),
     Option(

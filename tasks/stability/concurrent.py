@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import random
+import shlex
 import shutil
 import tempfile
 import threading
@@ -27,6 +29,7 @@ from tasks.artifacts import Artifacts
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.orders import Order, OrderKind
+from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import PytestResult, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
@@ -37,8 +40,16 @@ Span = tuple[float, float]  # time.monotonic() when a run started and ended
 
 
 def jobs(config: PhaseConfig) -> int:
-    """How many pytest processes may run at once."""
-    return config.jobs if config.jobs is not None else processes.usable_cpus()
+    """How many pytest processes may run at once: `jobs`, else the CPUs phasegate may use, or
+    one when the project's pytest arguments start xdist (each run already uses every CPU)."""
+    if config.jobs is not None:
+        return config.jobs
+    args = [
+        *pytest_addopts(config.project),
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.pytest_args,
+    ]
+    return 1 if uses_xdist(args) else processes.usable_cpus()
 
 
 def pick_seed(config: PhaseConfig) -> int:
