@@ -38,6 +38,7 @@ from bench_triage import prepare
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = ".phasegate/bench"
 SYNTHETIC_FILES, SYNTHETIC_PER_FILE = 300, 100
+SEQUENTIAL = ("--jobs", "1", "--suspect-reruns", "each")  # as before issue 13
 RANDOM_BY_DESIGN = "tests/test_planted_random.py::test_planted_coin"
 
 
@@ -98,11 +99,19 @@ def bench_attrs(workdir: Path, n: int) -> list[str]:
     timed(phasegate(project), project)
     python = project / ".nox/phasegate/bin/python"
     plain = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "tests"]
-    med = rounds(n, {"plain": (plain, project), "validate": (phasegate(project), project)})
-    run = artifact(project, "run.json")
-    return [f"attrs ({sum(run['counts'].values())} tests): plain {med['plain']:.1f}s, validate "
-            f"{med['validate']:.1f}s = {med['validate'] / med['plain']:.2f}x plain "
-            "(target <= 3.0x)"]  # fmt: skip
+    sequential = phasegate(project, *SEQUENTIAL)
+    med = rounds(
+        n,
+        {
+            "plain": (plain, project),
+            "validate": (phasegate(project), project),
+            "validate --jobs 1": (sequential, project),
+        },
+    )
+    tests = sum(artifact(project, "run.json")["counts"].values())
+    return [f"attrs ({tests} tests): plain {med['plain']:.1f}s, validate {med['validate']:.1f}s "
+            f"= {med['validate'] / med['plain']:.2f}x plain (target <= 3.0x); with --jobs 1 "
+            f"--suspect-reruns each {med['validate --jobs 1'] / med['plain']:.2f}x"]  # fmt: skip
 
 
 def generate(project: Path) -> None:
@@ -176,24 +185,34 @@ def bench_planted(workdir: Path, n: int) -> list[str]:
     project, base = prepare(source, folder, "base")
     reference, _ = prepare(source, folder / "ref", "base")
     options = ("--base-ref", base, "--seed", "11")
-    print("planted: warm-up, then the sequential per-test reference ...", flush=True)
+    print("planted: warm-up (creates .nox/phasegate in both copies) ...", flush=True)
     for copy in (project, reference):
-        reset(copy)
         timed(phasegate(copy, *options), copy)
-    reset(reference)
-    ref_options = (*options, "--jobs", "1", "--suspect-reruns", "each")
-    ref_seconds, _ = timed(phasegate(reference, *ref_options), reference)
     python = project / ".nox/phasegate/bin/python"
     plain = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "tests"]
+
+    def reset_both() -> None:
+        reset(project)
+        reset(reference)
+
     med = rounds(
         n,
-        {"plain": (plain, project), "validate": (phasegate(project, *options), project)},
-        lambda: reset(project),
+        {
+            "plain": (plain, project),
+            "validate": (phasegate(project, *options), project),
+            "validate --jobs 1 (reference)": (
+                phasegate(reference, *options, *SEQUENTIAL),
+                reference,
+            ),
+        },
+        reset_both,
     )
     (cats, kinds), (ref_cats, ref_kinds) = verdicts(project), verdicts(reference)
+    ref = med["validate --jobs 1 (reference)"]
     lines = [f"planted ({len(cats)} failures): plain {med['plain']:.1f}s, validate "
              f"{med['validate']:.1f}s = {med['validate'] / med['plain']:.2f}x plain (target "
-             f"<= 8x); the sequential per-test reference took {ref_seconds:.1f}s"]  # fmt: skip
+             f"<= 8x); the sequential per-test reference (--jobs 1 --suspect-reruns each) "
+             f"{ref:.1f}s = {ref / med['plain']:.2f}x"]  # fmt: skip
     for what, new, old in (("category", cats, ref_cats), ("kind", kinds, ref_kinds)):
         differ = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
         lines.append(
