@@ -14,7 +14,7 @@ from tasks.console import Console
 from tasks.pytest_runner import repro_command
 from tasks.results import BAD, ran_before
 from tasks.stability.rerunner import XDIST_OFF
-from tasks.stability.suspects import Escalation, RunTests, escalate, is_flaky, k_of_n
+from tasks.stability.suspects import Escalation, Hints, RunTests, escalate, is_flaky, k_of_n
 
 
 def stable_keys(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -24,6 +24,26 @@ def stable_keys(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     for record in records:
         keys.update(record.get("keys") or {})
     return keys
+
+
+def bisection_hints(
+    records: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[str | None],
+    nodeid: str,
+    failed_after: Sequence[str] | None,
+    passed_after: Sequence[str] | None,
+) -> Hints:
+    """The tests that ran before `nodeid` in the failing run but in none of the passing runs
+    (where a polluter hides), and the reverse (where a state-setter hides)."""
+    before = [set(ran_before(r, nodeid) or ()) for r in records]
+    passing = [b for b, o in zip(before, outcomes, strict=False) if o == "passed"]
+    failing = [b for b, o in zip(before, outcomes, strict=False) if o in BAD]
+    polluters = setters = None
+    if failed_after and passing:
+        polluters = [t for t in failed_after if not any(t in b for b in passing)]
+    if passed_after and failing:
+        setters = [t for t in passed_after if not any(t in b for b in failing)]
+    return Hints(polluters, setters)
 
 
 def escalate_suspects(
@@ -52,13 +72,10 @@ def escalate_suspects(
         outcomes = matrix[nodeid]
         failed_in = next(k for k, o in enumerate(outcomes) if o in BAD)
         passed_in = next((k for k, o in enumerate(outcomes) if o == "passed"), None)
-        result = escalate(
-            nodeid,
-            outcomes,
-            ran_before(records[failed_in], nodeid),
-            None if passed_in is None else ran_before(records[passed_in], nodeid),
-            run,
-        )
+        failed_after = ran_before(records[failed_in], nodeid)
+        passed_after = None if passed_in is None else ran_before(records[passed_in], nodeid)
+        hints = bisection_hints(records, outcomes, nodeid, failed_after, passed_after)
+        result = escalate(nodeid, outcomes, failed_after, passed_after, run, hints)
         results[nodeid] = result
         culprit = f"; {result.culprit_role} {result.culprit}" if result.culprit else ""
         console.step(
