@@ -7,6 +7,7 @@ import contextlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import write_files
+from test_signals import journal_events, survivors, wait_for
 
 from tasks.config import load_config
 from tasks.console import Console
@@ -200,3 +202,37 @@ def test_candidates_are_failures_seen_only_in_runs_with_company() -> None:
     }
     assert replay_prefix(["a", "b", "c", "d"], ["b", "c"]) == ["a", "b", "c"]
     assert replay_prefix([], ["b", "c"]) == ["b", "c"]  # no single order (xdist)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_stops_every_run_side_by_side(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = sample("stuck")
+    monkeypatch.setenv("STUCK", "sleep")  # run 1 and run 2 both get stuck in test_stuck
+    phasegate = subprocess.Popen(
+        [sys.executable, "-m", "tasks", "validate", "--jobs", "2"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reports = project / ".phasegate/reports"
+    journals = [reports / "run-record.journal.tmp", reports / "stability/run-2.journal.tmp"]
+
+    def stuck(journal: Path) -> int | None:
+        events = journal_events(journal)
+        started = {e.get("nodeid") for e in events if e["event"] == "start"}
+        session = [e for e in events if e["event"] == "session"]
+        return int(str(session[0]["pid"])) if "tests/test_stuck.py::test_stuck" in started else None
+
+    wait_for(lambda: all(stuck(j) for j in journals), "both runs inside test_stuck")
+    groups = [stuck(j) for j in journals]
+    phasegate.send_signal(signal.SIGTERM)
+    stdout, stderr = phasegate.communicate(timeout=60)
+    assert phasegate.returncode == 130, stderr
+    assert stdout.endswith("phasegate: interrupted\n")
+    for pgid in groups:
+        assert pgid is not None
+        wait_for(lambda g=pgid: survivors(g) == [], "the group to be gone", timeout=5)
+    assert not list(project.rglob("*.tmp"))
