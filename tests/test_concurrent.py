@@ -21,7 +21,9 @@ from tasks.config import load_config
 from tasks.console import Console
 from tasks.pipeline import run_step_named
 from tasks.stability import concurrent
+from tasks.stability.batch import batch_consistent
 from tasks.stability.interference import candidates, confirm, replay_prefix
+from tasks.stability.suspects import BudgetSpent
 
 Sample = Callable[[str], Path]
 PORT_TEST = "tests/test_port.py::test_binds_a_fixed_port"
@@ -236,3 +238,26 @@ def test_sigterm_stops_every_run_side_by_side(
         assert pgid is not None
         wait_for(lambda g=pgid: survivors(g) == [], "the group to be gone", timeout=5)
     assert not list(project.rglob("*.tmp"))
+
+
+def test_the_batch_settles_only_what_fails_again() -> None:
+    matrix: dict[str, list[str | None]] = {
+        "t.py::real": ["failed", "failed", "error"],
+        "t.py::polluted": ["failed", "failed", "failed"],  # passes without its polluter
+        "t.py::flaky": ["failed", "passed", "failed"],  # not in the batch: passed somewhere
+        "t.py::once": ["failed", None, None],  # one run says too little
+    }
+    asked: list[list[str]] = []
+
+    def run_many(tests: Any) -> dict[str, str]:
+        asked.append(list(tests))
+        return {"t.py::real": "failed", "t.py::polluted": "passed"}
+
+    settled = batch_consistent(list(matrix), matrix, run_many)
+    assert asked == [["t.py::real", "t.py::polluted"]]  # one process for both
+    assert {n: (e.kind, e.reruns) for n, e in settled.items()} == {"t.py::real": ("consistent", 1)}
+
+    def spent(tests: Any) -> dict[str, str]:
+        raise BudgetSpent
+
+    assert batch_consistent(list(matrix), matrix, spent) == {}  # each is then rerun alone
