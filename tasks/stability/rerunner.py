@@ -121,9 +121,15 @@ class Rerunner:
             raise BudgetSpent
         return f"rerun {n}", result
 
-    def last(self, tests: Sequence[str]) -> str:
-        """`tests` in that order in one fresh process: the last one's outcome."""
-        label, result = self._process(tests)
+    def last(self, tests: Sequence[str], pool: Pool | None = None) -> str:
+        """`tests` in that order in one fresh process: the last one's outcome. `pool`: the
+        one whose worker thread runs this (so an interruption stops the process), beside
+        other reruns: then in a temporary folder of its own."""
+        if pool is None:
+            label, result = self._process(tests)
+        else:
+            with own_tmpdir("rerun") as folder:
+                label, result = self._process(tests, folder, pool)
         return rerun_outcome(result, tests, self.rootdir, label)
 
     def outcomes(self, tests: Sequence[str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ tasks.stability.suspects), and the flaky tests as reported."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.pytest_runner import repro_command
 from tasks.results import BAD, ran_before
-from tasks.stability.rerunner import XDIST_OFF
-from tasks.stability.suspects import Escalation, Hints, RunTests, escalate, is_flaky, k_of_n
+from tasks.stability.concurrent import Pool, jobs
+from tasks.stability.rerunner import XDIST_OFF, Rerunner
+from tasks.stability.suspects import Escalation, Hints, escalate, is_flaky, k_of_n
 
 
 def stable_keys(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -50,38 +52,49 @@ def escalate_suspects(
     config: PhaseConfig,
     matrix: Mapping[str, Sequence[str | None]],
     records: Sequence[Mapping[str, Any]],
-    run: RunTests | None,
+    rerunner: Rerunner | None,
     console: Console,
     settled: Mapping[str, Escalation],
 ) -> dict[str, Escalation]:
     """Rerun every test that failed in a full run until its behaviour is classified; the
-    `settled` ones (consistent in the batch) need no more reruns."""
+    `settled` ones (consistent in the batch) need no more reruns. Up to `jobs` suspects are
+    escalated at once, each in its own processes (one after another with `jobs = 1`)."""
     suspects = [
         nodeid
         for nodeid, outcomes in matrix.items()
         if "::" in nodeid and any(o in BAD for o in outcomes) and nodeid not in settled
     ]
     results = {n: e for n, e in settled.items() if n in matrix}
-    if not suspects or run is None:
+    if not suspects or rerunner is None:
         return results
     console.step(
         f"stability: {len(suspects)} suspect(s): rerunning each alone and in the order it "
         f"failed in (budget {config.rerun_budget:g}s)"
     )
-    for i, nodeid in enumerate(suspects, 1):
+
+    def one(i: int, nodeid: str, pool: Pool | None) -> Escalation:
         outcomes = matrix[nodeid]
         failed_in = next(k for k, o in enumerate(outcomes) if o in BAD)
         passed_in = next((k for k, o in enumerate(outcomes) if o == "passed"), None)
         failed_after = ran_before(records[failed_in], nodeid)
         passed_after = None if passed_in is None else ran_before(records[passed_in], nodeid)
         hints = bisection_hints(records, outcomes, nodeid, failed_after, passed_after)
+        run = functools.partial(rerunner.last, pool=pool)
         result = escalate(nodeid, outcomes, failed_after, passed_after, run, hints)
-        results[nodeid] = result
         culprit = f"; {result.culprit_role} {result.culprit}" if result.culprit else ""
         console.step(
             f"stability: suspect {i}/{len(suspects)} {nodeid}: {result.kind}{culprit} "
             f"({result.reruns} reruns)"
         )
+        return result
+
+    workers = min(jobs(config), len(suspects))
+    if workers <= 1:
+        results.update({n: one(i, n, None) for i, n in enumerate(suspects, 1)})
+    else:
+        with Pool(workers) as pool:
+            futures = {n: pool.submit(one, i, n, pool) for i, n in enumerate(suspects, 1)}
+            results.update({n: future.result() for n, future in futures.items()})
     position = {nodeid: i for i, nodeid in enumerate(matrix)}
     return dict(sorted(results.items(), key=lambda item: position[item[0]]))
 

@@ -112,8 +112,7 @@ def stability_step(
     settled, shown = settle(config, rerunner, outcomes_by_test(per_run), records, together, console)
     apply_interference(runs, per_run, shown)
     matrix = outcomes_by_test(per_run)
-    last = rerunner.last if rerunner is not None else None
-    escalations = escalate_suspects(config, matrix, records, last, console, settled)
+    escalations = escalate_suspects(config, matrix, records, rerunner, console, settled)
     rerun_seconds = time.monotonic() - started
     flaky = flaky_kinds(matrix, escalations)
     seen = record_seen(config.seen_flaky, seen, flaky, config.phase)
