@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from tasks.stability.reruns import bisection_hints
 from tasks.stability.suspects import (
     CONSISTENT,
     NON_DETERMINISTIC,
@@ -251,3 +252,14 @@ def test_a_suspect_not_run_when_failing_alone_is_unresolved_not_non_deterministi
     result = escalate(V, ["passed", "failed"], [], BEFORE, lambda tests: next(outcomes))
     assert result.kind == UNRESOLVED
     assert result.in_order == []
+
+
+def test_hints_keep_what_ran_before_in_every_failing_run_and_no_passing_one() -> None:
+    def record(order: list[str]) -> dict[str, object]:
+        return {"order": [*order, V], "reports": []}
+
+    records = [record(["a", "p", "b"]), record(["b", "c"]), record(["p", "c", "a"])]
+    outcomes = ["failed", "passed", "failed"]
+    hints = bisection_hints(records, outcomes, V, ["a", "p", "b"], ["b", "c"])
+    assert hints.polluters == ["a", "p"]  # b also ran before it where it passed
+    assert hints.setters == []  # nothing ran before it only where it passed

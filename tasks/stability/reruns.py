@@ -35,16 +35,24 @@ def bisection_hints(
     failed_after: Sequence[str] | None,
     passed_after: Sequence[str] | None,
 ) -> Hints:
-    """The tests that ran before `nodeid` in the failing run but in none of the passing runs
-    (where a polluter hides), and the reverse (where a state-setter hides)."""
+    """The tests that ran before `nodeid` in every failing run but in no passing run (where
+    a single polluter hides), and the reverse (where a single state-setter hides)."""
     before = [set(ran_before(r, nodeid) or ()) for r in records]
     passing = [b for b, o in zip(before, outcomes, strict=False) if o == "passed"]
     failing = [b for b, o in zip(before, outcomes, strict=False) if o in BAD]
     polluters = setters = None
     if failed_after and passing:
-        polluters = [t for t in failed_after if not any(t in b for b in passing)]
+        polluters = [
+            t
+            for t in failed_after
+            if all(t in b for b in failing) and not any(t in b for b in passing)
+        ]
     if passed_after and failing:
-        setters = [t for t in passed_after if not any(t in b for b in failing)]
+        setters = [
+            t
+            for t in passed_after
+            if all(t in b for b in passing) and not any(t in b for b in failing)
+        ]
     return Hints(polluters, setters)
 
 
