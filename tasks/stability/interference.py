@@ -3,12 +3,14 @@ copy of the suite running at the same time) is confirmed by a sequential rerun i
 exact order before its failure counts.
 
 - it fails there too: the failure happens without company, and counts as it was;
-- it passes there, fails again when that order runs in two processes side by side, and passes
-  each time it runs alone (ALONE_RUNS): it is *interference* (a fixed port, a fixed file: a
-  hazard for parallel CI). The run's outcome becomes the confirmed one (passed), so it fails
-  neither the pass rate nor the flaky gate, and the summary reports it. The runs alone keep a
-  test that fails every other time (which the pair alone would show as interference) flaky;
-  a test that fails at random half the time still passes the three checks 1 time in 11;
+- it passes there, fails again the same way (the same exception) when that order runs in two
+  processes side by side, and passes each time it runs alone (ALONE_RUNS): it is
+  *interference* (a fixed port, a fixed file: a hazard for parallel CI). The run's outcome
+  becomes the confirmed one (passed), so it fails neither the pass rate nor the flaky gate,
+  and the summary reports it. The runs alone keep a test that fails every other time flaky;
+  the same exception keeps a counter-file flake flaky whose file two copies tear (its first
+  failure an assertion, the pair's a ValueError); a test that fails at random half the time
+  still passes the three checks about 1 time in 11;
 - otherwise its failure stands, and it stays a suspect, as it would be without company.
 
 Pure: it runs tests only through the callables it is given.
@@ -26,8 +28,9 @@ from tasks.stability.suspects import BudgetSpent, NotRun, RunTests
 
 ALONE_RUNS = 2
 
-# Runs the given tests in two fresh processes side by side; each one's outcomes.
-RunPair = Callable[[Sequence[str]], Sequence[Mapping[str, str]]]
+# Runs the given tests in two fresh processes side by side; each one's outcomes, and what
+# each failure raised.
+RunPair = Callable[[Sequence[str]], Sequence[tuple[Mapping[str, str], Mapping[str, str]]]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,12 +98,13 @@ def passes_alone(nodeid: str, run: RunTests) -> bool:
 def confirm(
     found: Mapping[int, Sequence[str]],
     orders: Mapping[int, Sequence[str]],
-    outcomes: Mapping[int, Mapping[str, str]],
+    outcomes: Mapping[int, Mapping[str, tuple[str, str]]],
     runs: tuple[RunMany, RunPair, RunTests],
 ) -> list[Interference]:
     """Confirm each run's candidates: one sequential rerun in its order, then, for those that
     passed there, one rerun side by side, then alone. `runs`: how to run tests in one process,
-    in two side by side, and one alone. The budget running out leaves the rest as they were."""
+    in two side by side, and one alone. `outcomes`: run -> test -> (outcome, what it raised).
+    The budget running out leaves the rest as they were."""
     run_many, run_pair, run_alone = runs
     shown: dict[str, Interference] = {}
     for index in sorted(found):
@@ -111,11 +115,13 @@ def confirm(
             passed = [t for t in tests if alone.get(t) == "passed"]
             pair = run_pair(prefix) if passed else []
             for nodeid in passed:
-                side = [p.get(nodeid) for p in pair]
+                side = [p.get(nodeid) for p, _ in pair]
+                was, raised = outcomes[index][nodeid]
+                again = any(failed.get(nodeid) == raised for _, failed in pair)
                 if nodeid in shown:
                     shown[nodeid].runs.append(index)
-                elif any(o in BAD for o in side) and passes_alone(nodeid, run_alone):
-                    shown[nodeid] = Interference(nodeid, [index], outcomes[index][nodeid], side)
+                elif again and passes_alone(nodeid, run_alone):
+                    shown[nodeid] = Interference(nodeid, [index], was, side)
         except (BudgetSpent, NotRun):
             break
     return list(shown.values())

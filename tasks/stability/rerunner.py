@@ -55,6 +55,19 @@ def rerun_outcomes(
     return {t: ran[matched.get(t, t)] for t in tests if matched.get(t, t) in ran}
 
 
+def failure_kind(message: str) -> str:
+    """What a failure raised, from its message ("OSError: [Errno 98] ..." -> "OSError")."""
+    return message.split("\n", 1)[0].split(":", 1)[0].strip()
+
+
+def rerun_failures(result: PytestResult, tests: Sequence[str]) -> dict[str, str]:
+    """Each requested test that failed in a rerun -> what it raised."""
+    record = result.record or {"reports": []}
+    matched = record.get("matched") or {}
+    bad = {t.nodeid: failure_kind(t.message) for t in merge_reports(record["reports"]) if t.is_bad}
+    return {t: bad[matched.get(t, t)] for t in tests if matched.get(t, t) in bad}
+
+
 def rerun_outcome(result: PytestResult, tests: Sequence[str], rootdir: Path, label: str) -> str:
     """The last test's outcome in a rerun; NotRun when the rerun cannot say."""
     outcome = rerun_outcomes(result, tests, rootdir, label).get(tests[-1])
@@ -137,13 +150,16 @@ class Rerunner:
         label, result = self._process(tests)
         return rerun_outcomes(result, tests, self.rootdir, label)
 
-    def pair(self, tests: Sequence[str]) -> list[dict[str, str]]:
+    def pair(self, tests: Sequence[str]) -> list[tuple[dict[str, str], dict[str, str]]]:
         """`tests` in two fresh processes side by side, each in a temporary folder of its own:
-        each one's outcomes, as company makes them."""
+        each one's outcomes, as company makes them, and what each failure raised."""
         with Pool(2) as pool:
             futures = []
             for copy in (1, 2):
                 folder = pool.enter(own_tmpdir(f"rerun-pair-{copy}"))
                 futures.append(pool.submit(self._process, tests, folder, pool))
             done = [future.result() for future in futures]
-        return [rerun_outcomes(result, tests, self.rootdir, label) for label, result in done]
+        return [
+            (rerun_outcomes(result, tests, self.rootdir, label), rerun_failures(result, tests))
+            for label, result in done
+        ]

@@ -10,10 +10,10 @@ from typing import Any
 from tasks.artifacts.stability import RunEntry
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.results import BAD, pass_rate
+from tasks.results import BAD, merge_reports, pass_rate
 from tasks.stability.batch import batch_consistent
 from tasks.stability.interference import Interference, candidates, confirm
-from tasks.stability.rerunner import Rerunner
+from tasks.stability.rerunner import Rerunner, failure_kind
 from tasks.stability.suspects import Escalation
 
 
@@ -46,7 +46,11 @@ def settle(
         f"the order of run {', '.join(map(str, sorted(found)))} on its own to confirm"
     )
     orders = {i: list(r.get("order") or []) for i, r in enumerate(records, 1)}
-    outcomes = {index: {t: str(matrix[t][index - 1]) for t in ts} for index, ts in found.items()}
+    outcomes = {}
+    for index, ts in found.items():
+        ran = merge_reports(records[index - 1]["reports"])
+        raised = {t.nodeid: failure_kind(t.message) for t in ran}
+        outcomes[index] = {t: (str(matrix[t][index - 1]), raised.get(t, "")) for t in ts}
     shown = confirm(found, orders, outcomes, (rerunner.outcomes, rerunner.pair, rerunner.last))
     for item in shown:
         console.step(f"stability: {item.nodeid}: interference ({item.to_json()['note']})")
