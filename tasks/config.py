@@ -64,6 +64,8 @@ class PhaseConfig:
     # The node ids file of this shard's tests (set by tasks.shards.select, never an option).
     selection: Path | None = None
     hook_budget: float | None = None  # seconds for the hook's selection; None: no limit
+    jobs: int | None = None  # None: the CPUs phasegate may use (tasks.processes.usable_cpus)
+    suspect_reruns: str = "batch"
     provenance: Provenance = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def where(self, name: str) -> str:

@@ -19,7 +19,9 @@ class Console:
             self.write(f"phasegate > {message}")
 
     def write(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        # One write per line: lines from runs side by side (worker threads) never interleave.
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     @property
     def color(self) -> bool:

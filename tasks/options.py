@@ -115,6 +115,23 @@ OPTIONS: tuple[Option, ...] = (
         maximum=WEEK,
     ),
     Option(
+        "jobs",
+        "int",
+        None,
+        "pytest processes at once: the stability runs run beside the instrumented run, each in "
+        "a temporary folder of its own; 1 runs one after another (at most 1024)",
+        unset="the CPUs phasegate may use; 1 when the project's pytest arguments start xdist",
+        maximum=1024,
+    ),
+    Option(
+        "suspect_reruns",
+        "choice",
+        "batch",
+        "batch: the suspects that failed in every full run are first rerun together in one "
+        "process, and those failing again are consistent; each: every suspect is rerun alone",
+        ("batch", "each"),
+    ),
+    Option(
         "quarantine",
         "str",
         "phasegate-quarantine.toml",

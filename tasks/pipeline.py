@@ -13,31 +13,31 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.util
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from tasks import gitinfo, processes
+from tasks import processes
 from tasks.artifacts import Artifacts, move_legacy_reports, prepare, retire_previous_run, store
 from tasks.artifacts.coverage import wait_for_reports
-from tasks.artifacts.flaky_seen import load_seen
 from tasks.artifacts.gates import GATES, GateJSON, GatesArtifact
-from tasks.artifacts.history import load_history, move_legacy_history
+from tasks.artifacts.history import move_legacy_history
 from tasks.artifacts.run import RunArtifact, load_run
 from tasks.ci.publish import publish
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.coverage.step import coverage_step
-from tasks.errors import ConfigError, ExitCode, GitError, ReportsVanishedError
+from tasks.errors import ExitCode, ReportsVanishedError
 from tasks.gates import Gate, any_failed, gates_table
 from tasks.lock import hold
+from tasks.preflight import check_writable, preflight
 from tasks.run.combine import Shard, combine_run
 from tasks.run.step import run_step
 from tasks.shards.select import shard_config
-from tasks.stability import quarantine
+from tasks.stability import concurrent
 from tasks.stability.combine import combine_stability
+from tasks.stability.concurrent import Ahead
 from tasks.stability.step import stability_step
 from tasks.summary.model import Summary
 from tasks.summary.step import artifact_paths, collect_gates, summary_step
@@ -67,10 +67,12 @@ def run_step_named(
     *,
     settle: bool = True,
     checked: bool = False,
+    ahead: Ahead | None = None,
 ) -> Mapping[str, Any] | Summary:
     """Run one step. `settle`: wait for work the step left in the background (the coverage
     reports of `run`); a chain passes False so that work overlaps the next step. `checked`:
-    the chain has run `preflight` already."""
+    the chain has run `preflight` already. `ahead`: the stability runs to start beside the
+    instrumented run, and collect in the stability step."""
     if name in RUNS_PYTEST and not checked:
         preflight(config)
     if name == "run":
@@ -80,7 +82,14 @@ def run_step_named(
     if config.shard and name in RUNS_PYTEST:  # only this shard's tests (tasks.shards)
         config = shard_config(config, python, console, fresh=name == "run")
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
-    data = STEPS[name](config, python, console)
+    if ahead is not None and name == "run":
+        tmpdir = ahead.start(config, python)
+        data: Mapping[str, Any] | Summary = run_step(config, python, console, tmpdir)
+        ahead.run_one_ended()
+    elif ahead is not None and name == "stability":
+        data = stability_step(config, python, console, ahead)
+    else:
+        data = STEPS[name](config, python, console)
     reports = isinstance(data, Mapping) and data.get("coverage") and not config.shard
     if settle and name == "run" and reports:
         wait_for_reports(Artifacts(config.reports_dir), config.project)
@@ -131,12 +140,20 @@ def validate(config: PhaseConfig, console: Console) -> ExitCode:
     """Every input checked, every step in order, then the gates. A shard job runs only the
     steps that run tests: `combine` gives the phase's verdict."""
     preflight(config)
+    steps = ("run", "stability") if config.shard else ORDER
+    data: dict[str, Mapping[str, Any] | Summary] = {}
+    # Stability runs 2.. start beside the instrumented run when `jobs` allows; leaving the
+    # block by an exception stops every one still running.
+    with contextlib.ExitStack() as stack:
+        ahead = concurrent.ahead(config, console)
+        if ahead is not None:
+            stack.enter_context(ahead)
+        for name in steps:
+            data[name] = run_step_named(
+                name, config, console, settle=False, checked=True, ahead=ahead
+            )
     if config.shard:
-        steps = ("run", "stability")
-        data = [run_step_named(n, config, console, checked=True) for n in steps]
-        return max(step_exit_code(n, d) for n, d in zip(steps, data, strict=True))
-    for name in ORDER:
-        run_step_named(name, config, console, settle=False, checked=True)
+        return max(step_exit_code(n, d) for n, d in data.items())
     return finish(config, console)
 
 
@@ -157,7 +174,7 @@ def project_session(config: PhaseConfig, console: Console, command: str) -> Iter
     cancelled, `kill`) stops it as Ctrl-C does, whichever step runs: children stopped,
     temporary files removed, exit 130; for the CLI and the nox sessions alike."""
     for name in ("reports_dir", "trending", "summary"):
-        _check_writable(config, name)
+        check_writable(config, name)
     with processes.signals_raise(), hold(config.project, command):
         _move_legacy(config, console)
         own = config.project / ".phasegate"
@@ -224,76 +241,3 @@ def _watching(folder: Path, command: str) -> Iterator[None]:
         raise
     finally:
         os.close(fd)
-
-
-# --- preflight: every input before the first test ---------------------------------------------
-
-
-def preflight(config: PhaseConfig) -> None:
-    """Check every input before the first test runs (the instrumented run can take minutes):
-    the history, the flaky record, the quarantine, `source`, `base_ref`. The numbers are
-    checked when the config is loaded; where outputs go, by `project_session`."""
-    load_history(config.trending)
-    load_seen(config.seen_flaky)
-    quarantine.load(config.quarantine)
-    for entry in config.source:
-        _check_source(config, entry)
-    _check_base_ref(config)
-
-
-def _check_writable(config: PhaseConfig, name: str) -> None:
-    """The folder an output goes to exists or can be made, and can be written."""
-    path: Path = getattr(config, name)
-    folder = path if name == "reports_dir" else path.parent
-    if name != "reports_dir" and path.is_dir():
-        raise ConfigError(f"{config.where(name)}: {path} is a folder; name a file")
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"{config.where(name)}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{config.where(name)}: {existing} is not writable")
-
-
-def _check_source(config: PhaseConfig, entry: str) -> None:
-    """`entry` of `source` is a folder of the project or a package coverage can find."""
-    if (config.project / entry).exists():
-        return
-    parts = entry.split(".")
-    roots = [config.project, *config.pythonpath_dirs]
-    roots += [p for p in sorted(config.project.iterdir()) if p.is_dir()]
-    for root in roots:
-        base = root.joinpath(*parts)
-        if base.is_dir() or base.with_suffix(".py").is_file():
-            return
-    # With venv = "none" the tests run in this interpreter, so an installed package counts:
-    # looked up by its top-level name only, which finding does not import.
-    installed = config.venv == "none" and all(p.isidentifier() for p in parts)
-    if installed and importlib.util.find_spec(parts[0]) is not None:
-        return
-    raise ConfigError(
-        f'{config.where("source")}: "{entry}" is neither a folder of the project nor a '
-        "package in it; name the package or folder coverage should measure"
-    )
-
-
-def _check_base_ref(config: PhaseConfig) -> None:
-    """`base_ref` names a commit of the project's repository; a shallow clone is named."""
-    if not config.base_ref:
-        return
-    if gitinfo.toplevel(config.project) is None:
-        raise GitError(f"{config.where('base_ref')}: {config.project} is not a git repository")
-    try:
-        gitinfo.resolve(config.project, config.base_ref)
-    except GitError:
-        shallow = gitinfo.git(config.project, "rev-parse", "--is-shallow-repository", check=False)
-        fix = (
-            "this is a shallow clone, which may not hold it: fetch the history "
-            "(git fetch --unshallow; in GitHub Actions, fetch-depth: 0)"
-            if shallow.strip() == "true"
-            else "use a branch, tag or sha of this repository"
-        )
-        raise GitError(
-            f"{config.where('base_ref')}: no such commit in {config.project}; {fix}"
-        ) from None

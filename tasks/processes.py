@@ -66,6 +66,19 @@ def signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: `os.process_cpu_count()` (Python 3.13), else the
+    affinity mask, else every CPU."""
+    counter = getattr(os, "process_cpu_count", None)
+    if counter is not None:
+        count: int | None = counter()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return max(1, count or 1)
+
+
 def helper_python(module: str, *args: str) -> list[str]:
     """The command line of one of phasegate's own modules in a fresh interpreter: `-P` keeps
     the current folder (the project) off sys.path, so only the installed phasegate imports."""

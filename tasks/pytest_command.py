@@ -54,6 +54,9 @@ class Invocation:
     echo: bool = True  # stream pytest's output to the terminal
     extra_args: tuple[str, ...] = ()  # after the project's pytest_args, e.g. -n0 for a rerun
     timeout: float | None = None  # seconds; None: a full run's limit (`run_limit`)
+    # A temporary folder of its own (TMPDIR, TEMP, TMP) for a run that has company, so tests
+    # that write temporary files do not meet those of another run.
+    tmpdir: Path | None = None
 
     @property
     def journal(self) -> Path:
@@ -91,6 +94,8 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
     }
     if config.selection is not None:
         extra["PHASEGATE_SELECT"] = str(config.selection)  # a shard's tests (tasks.shards)
+    if inv.tmpdir is not None:
+        extra.update(dict.fromkeys(("TMPDIR", "TEMP", "TMP"), str(inv.tmpdir)))
     if cov is not None:
         extra["COVERAGE_FILE"] = str(cov.data_file)
         if cov.contexts:

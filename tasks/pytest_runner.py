@@ -132,10 +132,16 @@ def _spawn(argv: list[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Pop
 
 
 def run_pytest(
-    config: PhaseConfig, python: Path, inv: Invocation, console: Console
+    config: PhaseConfig,
+    python: Path,
+    inv: Invocation,
+    console: Console,
+    started_as: Callable[[int], None] | None = None,
 ) -> PytestResult:
     """Run one pytest process within its time limit; stream and log its output; return its
-    recorded outcomes, with the test it was stopped or died inside recorded as an error."""
+    recorded outcomes, with the test it was stopped or died inside recorded as an error.
+    `started_as` is told the process's pid (its group's id): a run in a worker thread, which
+    no signal reaches, is stopped through it."""
     argv, extra = build(config, python, inv)
     if console.color and inv.echo:
         # After "pytest": when coverage starts first, what comes before is coverage's.
@@ -156,6 +162,8 @@ def run_pytest(
     ):
         log.write(f"$ {replay}\n")
         proc = _spawn(argv, config.project, environment(extra))
+        if started_as is not None:
+            started_as(proc.pid)
         echo = write if inv.echo else None
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
         pump.start()
@@ -165,6 +173,10 @@ def run_pytest(
             proc.stdout.close()  # holds the pipe: closing would wait for its next line
         console.stream.flush()
     duration = time.perf_counter() - started
+    if inv.tmpdir is not None and not inv.echo and detect(os.environ) is Ci.GITHUB:
+        # A full run beside another streamed nothing: its output, folded, once it has ended.
+        output = inv.log.read_text(encoding="utf-8", errors="replace").partition("\n")[2]
+        console.write(workflow.folded(title, output))
     result = _outcome(inv, proc.returncode, duration, replay, timed_out, limit)
     _remove_temporaries(inv, stopped=bool(result.stopped) or timed_out)
     if result.stopped:

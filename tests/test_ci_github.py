@@ -124,7 +124,7 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> GithubRun:
         project,
         {
             "pyproject.toml": '[tool.phasegate]\nphase = "many"\nvenv = "none"\nruns = 2\n'
-            "rerun_budget = 0\n",
+            "rerun_budget = 0\njobs = 2\n",
             "app/__init__.py": production,
             "tests/test_many.py": tests,
         },
@@ -277,19 +277,39 @@ def test_step_outputs_are_key_value_lines_from_the_artifacts(basic: GithubRun) -
     ]
 
 
-def test_each_pytest_run_is_folded_under_a_group(many: GithubRun) -> None:
-    lines = many.stdout.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.startswith("::group::")]
-    ends = [i for i, line in enumerate(lines) if line == "::endgroup::"]
-    assert [lines[i] for i in starts] == [
-        "::group::pytest: phasegate run",
-        "::group::pytest: phasegate run 2",
-    ]
-    assert len(ends) == 2 and starts[0] < ends[0] < starts[1] < ends[1]
+def groups(stdout: str) -> dict[str, list[str]]:
+    """Each `::group::` title and the lines up to its `::endgroup::` (groups never nest)."""
+    found: dict[str, list[str]] = {}
+    title = None
+    for line in stdout.splitlines():
+        if line.startswith("::group::"):
+            assert title is None, f"{line} inside {title}"
+            title = line.removeprefix("::group::")
+            found[title] = []
+        elif line == "::endgroup::":
+            assert title is not None
+            title = None
+        elif title is not None:
+            found[title].append(line)
+    assert title is None
+    return found
+
+
+def test_a_pytest_run_streams_folded_under_a_group(basic: GithubRun) -> None:
+    folded = groups(basic.stdout)
+    assert list(folded) == ["pytest: phasegate run"]
     # Between the markers: exactly pytest's output, as its log has it (less the command line).
-    log = many.reports.run_log.read_text().splitlines()[1:]
-    assert lines[starts[0] + 1 : ends[0]] == log
-    assert "25 failed" in lines[ends[0] - 1]
+    assert folded["pytest: phasegate run"] == basic.reports.run_log.read_text().splitlines()[1:]
+
+
+def test_runs_side_by_side_are_each_folded_whole_once_ended(many: GithubRun) -> None:
+    folded = groups(many.stdout)  # jobs = 2: run 2 ran beside run 1
+    assert sorted(folded) == ["pytest: phasegate run", "pytest: phasegate run 2"]
+    assert folded["pytest: phasegate run"] == many.reports.run_log.read_text().splitlines()[1:]
+    log_2 = (many.reports.stability_dir / "run-2.log").read_text().splitlines()[1:]
+    assert folded["pytest: phasegate run 2"] == log_2
+    for lines in folded.values():  # each ends with pytest's own summary line
+        assert re.fullmatch(r"=+ \d+ failed(, \d+ passed)? in [\d.]+s =+", lines[-1])
 
 
 def test_nothing_of_this_outside_ci(

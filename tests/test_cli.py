@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -26,7 +27,8 @@ def test_validate_passes_with_exit_0(sample: Sample, capsys: pytest.CaptureFixtu
     project = sample("quiet")
     assert main(["--project", str(project), "validate"]) == 0
     out = capsys.readouterr().out
-    assert "phasegate > stability: run 2/2, order reverse" in out
+    # Beside run 1 ("run 2/2 started, order reverse, log ...") on a machine of several CPUs.
+    assert re.search(r"phasegate > stability: run 2/2( started)?, order reverse", out)
     assert "phase current: all gates pass" in out
     gates = json.loads((project / ".phasegate/reports/gates.json").read_text())
     assert gates["passed"] is True

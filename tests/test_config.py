@@ -186,6 +186,11 @@ def test_summary_goes_to_planning_when_the_project_has_it(tmp_path: Path) -> Non
             'venv = "conda" in [tool.phasegate] ({f}): must be one of auto, uv, virtualenv, none',
         ),
         (
+            'suspect_reruns = "all"',
+            'suspect_reruns = "all" in [tool.phasegate] ({f}): must be one of batch, each',
+        ),
+        ("jobs = 0", "jobs = 0 in [tool.phasegate] ({f}): must be an integer >= 1"),
+        (
             'orders = ["sideways"]',
             'orders = ["sideways"] in [tool.phasegate] ({f}): must list '
             "orders from file, reverse, shuffle",

@@ -15,7 +15,7 @@ from tasks.cli import main
 from tasks.config import load_config
 from tasks.errors import ConfigError
 from tasks.options import OPTIONS
-from tasks.pipeline import preflight
+from tasks.preflight import preflight
 
 Sample = Callable[[str], Path]
 F = "{f}"  # the pyproject's path, filled in by the test

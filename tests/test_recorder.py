@@ -18,7 +18,8 @@ from tasks.console import Console
 from tasks.pytest_command import PLUGIN_DIR
 from tasks.pytest_plugin.phasegate_order import shuffle_key
 from tasks.run.step import run_step
-from tasks.stability.reruns import stable_keys, suspect_runner
+from tasks.stability.rerunner import Rerunner
+from tasks.stability.reruns import stable_keys
 from tasks.stability.suspects import NotRun
 
 Sample = Callable[[str], Path]
@@ -127,16 +128,16 @@ def test_a_rerun_runs_the_files_tests_in_its_order_and_deselects_the_rest(
 
 def rerun(project: Path, tests: list[str], keys: dict[str, str] | None = None) -> str | None:
     """One rerun through the stability step's runner."""
-    run = suspect_runner(
+    runner = Rerunner(
         load_config(project),
         PYTHON,
-        False,
-        project,
-        time.monotonic() + 60,
-        keys or {},
-        Console(quiet=True),
+        xdist=False,
+        rootdir=project,
+        deadline=time.monotonic() + 60,
+        keys=keys or {},
+        console=Console(quiet=True),
     )
-    return run(tests)
+    return runner.last(tests)
 
 
 def test_tens_of_thousands_of_ids_never_reach_the_command_line(sample: Sample) -> None:

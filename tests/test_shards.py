@@ -60,8 +60,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     shutil.copytree(FIXTURES / "basic", split_)
     git(split_, "init", "-q")
     commit_all(split_, "the sample")
-    assert main(["--project", str(one), "validate", *OPTIONS]) == 1  # the sample fails
-    assert run_shards(split_, 3) == [1, 1, 1]  # each shard has a failing test
+    # One machine runs one pytest at a time; each shard job runs its stability run beside its
+    # instrumented run: the same results either way.
+    assert main(["--project", str(one), "validate", *OPTIONS, "--jobs", "1"]) == 1  # it fails
+    assert run_shards(split_, 3, "--jobs", "2") == [1, 1, 1]  # each shard has a failing test
     return Pair(one, split_, main(["--project", str(split_), "combine", *OPTIONS]))
 
 
@@ -101,6 +103,8 @@ def test_combined_shards_equal_one_machines_run(pair: Pair) -> None:
         r["counts"] for r in stability[0]["runs"]
     ]
     assert stability[1]["tests"] == stability[0]["tests"]
+    assert [r["company"] for r in stability[1]["runs"]] == [[2], [1]]  # side by side
+    assert [r["company"] for r in stability[0]["runs"]] == [[], []]
 
 
 def test_the_collection_error_is_reported_by_one_shard_and_once_after_combine(pair: Pair) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from tasks.stability.reruns import bisection_hints
 from tasks.stability.suspects import (
     CONSISTENT,
     NON_DETERMINISTIC,
@@ -16,6 +17,7 @@ from tasks.stability.suspects import (
     STATE_SETTER,
     UNRESOLVED,
     BudgetSpent,
+    Hints,
     NotRun,
     escalate,
     find_culprit,
@@ -74,6 +76,37 @@ def test_victim_that_failed_in_every_full_run_is_still_order_dependent() -> None
     # The polluter ran before it in every order tried: only the reruns show it.
     result = escalate(V, ["failed", "failed", "failed"], BEFORE, None, polluted_by(BEFORE[0]))
     assert (result.kind, result.culprit) == (ORDER_DEPENDENT, BEFORE[0])
+
+
+@pytest.mark.parametrize(
+    ("hint", "culprit"),
+    [
+        (BEFORE[:3], BEFORE[1]),  # the runs narrowed it to three tests: found there
+        (BEFORE[10:12], BEFORE[1]),  # a hint that does not hold: the whole list is bisected
+    ],
+)
+def test_bisection_starts_from_the_hint_of_the_full_runs(hint: list[str], culprit: str) -> None:
+    unhinted = polluted_by(culprit)
+    escalate(V, ["failed", "passed"], BEFORE, [], unhinted)
+    world = polluted_by(culprit)
+    result = escalate(V, ["failed", "passed"], BEFORE, [], world, Hints(polluters=hint))
+    assert (result.kind, result.culprit, result.culprit_role) == (
+        ORDER_DEPENDENT,
+        culprit,
+        POLLUTER,
+    )
+    if hint[0] == BEFORE[0]:
+        assert len(world.calls) < len(unhinted.calls)
+
+
+def test_a_setter_hint_narrows_the_search_too() -> None:
+    world = needs(BEFORE[3])
+    result = escalate(V, ["passed", "failed"], [], BEFORE[:9], world, Hints(setters=BEFORE[2:5]))
+    assert (result.kind, result.culprit, result.culprit_role) == (
+        ORDER_DEPENDENT,
+        BEFORE[3],
+        STATE_SETTER,
+    )
 
 
 def test_brittle_test_needs_a_state_setter() -> None:
@@ -219,3 +252,14 @@ def test_a_suspect_not_run_when_failing_alone_is_unresolved_not_non_deterministi
     result = escalate(V, ["passed", "failed"], [], BEFORE, lambda tests: next(outcomes))
     assert result.kind == UNRESOLVED
     assert result.in_order == []
+
+
+def test_hints_keep_what_ran_before_in_every_failing_run_and_no_passing_one() -> None:
+    def record(order: list[str]) -> dict[str, object]:
+        return {"order": [*order, V], "reports": []}
+
+    records = [record(["a", "p", "b"]), record(["b", "c"]), record(["p", "c", "a"])]
+    outcomes = ["failed", "passed", "failed"]
+    hints = bisection_hints(records, outcomes, V, ["a", "p", "b"], ["b", "c"])
+    assert hints.polluters == ["a", "p"]  # b also ran before it where it passed
+    assert hints.setters == []  # nothing ran before it only where it passed

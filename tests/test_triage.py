@@ -417,7 +417,7 @@ def test_order_dependent_failure_names_its_polluter(polluted: Stabilised) -> Non
     broken = found["tests/test_d_broken.py::test_always_fails"]
     assert broken["category"] == "test"  # runs no production code
     assert (
-        "it is not flaky: it failed in every full run and alone (passed 0 of 2)"
+        "it is not flaky: it failed in every full run and again when rerun in one fresh process"
         in (broken["evidence"])
     )
 

@@ -5,6 +5,9 @@ Format history:
     1: first version.
     2: suspects, rerun_seconds, quarantine; flaky rows with kind, k_of_n, alone, culprit,
        repro, quarantined.
+    3: jobs; each run's company (the runs beside it) and interference (its failures that
+       were interference); interference (tests that fail only beside another copy of the
+       suite).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ class RunEntry(TypedDict):
     pass_rate: float | None
     replay: str
     log: str
+    company: list[int]  # the runs that ran at the same time as this one
+    interference: list[str]  # its failures that were interference; counted as passed
+
+
+class InterferenceJSON(TypedDict):
+    nodeid: str
+    runs: list[int]
+    outcome: str
+    alone_in_order: str
+    side_by_side: list[str | None]
+    note: str
 
 
 class EscalationJSON(TypedDict):
@@ -72,12 +86,14 @@ class StabilityArtifact(TypedDict):
     suspects: dict[str, EscalationJSON]
     rerun_seconds: float
     flaky: list[FlakyRow]
+    jobs: int
+    interference: list[InterferenceJSON]
     quarantine: list[QuarantineJSON]
     proves: str
     gates: list[GateJSON]
 
 
-STABILITY = Kind("stability", StabilityArtifact, 2, produced_by="stability")
+STABILITY = Kind("stability", StabilityArtifact, 3, produced_by="stability")
 
 
 def load_stability(reports_dir: Path, run_id: str) -> StabilityArtifact | None:

@@ -72,3 +72,10 @@ def group(stream: TextIO, label: str, enabled: bool) -> Iterator[Callable[[str],
     finally:
         stream.write(("" if tracker.at_line_start else "\n") + "::endgroup::\n")
         stream.flush()
+
+
+def folded(label: str, text: str) -> str:
+    """`text` as one block GitHub folds under `label`: the output of a run that streamed
+    nothing (it ran beside another), written in one piece once it has ended."""
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"{command('group', label)}\n{body}::endgroup::"

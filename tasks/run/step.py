@@ -67,8 +67,12 @@ def _coverage_json(coverage: CoverageSpec, arts: Artifacts) -> RunCoverage:
     )
 
 
-def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact:
-    """Run the suite once with coverage; write run.json, junit.xml and run.log."""
+def run_step(
+    config: PhaseConfig, python: Path, console: Console, tmpdir: Path | None = None
+) -> RunArtifact:
+    """Run the suite once with coverage; write run.json, junit.xml and run.log. `tmpdir`: the
+    run has company (stability runs beside it): its own temporary folder, output to the log
+    only."""
     arts = Artifacts(config.reports_dir)
     coverage, origin = _coverage_spec(config, console)
     started = dt.datetime.now(dt.UTC)
@@ -82,6 +86,8 @@ def run_step(config: PhaseConfig, python: Path, console: Console) -> RunArtifact
             log=arts.run_log,
             junit=arts.junit_xml,
             coverage=coverage,
+            echo=tmpdir is None,
+            tmpdir=tmpdir,
         ),
         console,
     )

@@ -26,7 +26,8 @@ from tasks.artifacts.shard import (
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import ConfigError, ExitCode, PhaseError
-from tasks.pipeline import finish, merge_shards, preflight, run_step_named
+from tasks.pipeline import finish, merge_shards, run_step_named
+from tasks.preflight import preflight
 from tasks.shards.checks import check_shards
 
 Shard = tuple[Path, ShardArtifact]

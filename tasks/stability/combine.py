@@ -31,7 +31,8 @@ Shard = tuple[Path, ShardArtifact]
 
 
 def merge_runs(per_shard: Sequence[Sequence[RunEntry]]) -> list[RunEntry]:
-    """Run i of every shard as one run: counts summed, the longest duration."""
+    """Run i of every shard as one run: counts summed, the longest duration, the runs any
+    shard had beside it, every shard's interference."""
     merged: list[RunEntry] = []
     for entries in zip(*per_shard, strict=True):
         counts: dict[str, int] = {}
@@ -50,6 +51,8 @@ def merge_runs(per_shard: Sequence[Sequence[RunEntry]]) -> list[RunEntry]:
                 "pass_rate": pass_rate(counts),
                 "replay": " ; ".join(e["replay"] for e in entries),
                 "log": " ; ".join(e["log"] for e in entries),
+                "company": sorted({i for e in entries for i in e["company"]}),
+                "interference": [n for e in entries for n in e["interference"]],
             }
         )
     return merged
@@ -83,6 +86,8 @@ def _observed(run: RunArtifact, shards: Sequence[StabilityArtifact]) -> Observed
         flaky={n: r["kind"] for n, r in rows.items()},
         rows=rows,
         uncollected=uncollected,
+        jobs=max(s["jobs"] for s in shards),
+        interference=[row for s in shards for row in s["interference"]],
     )
 
 

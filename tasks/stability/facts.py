@@ -8,7 +8,13 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 
-from tasks.artifacts.stability import FlakyRow, QuarantineJSON, RunEntry, StabilityArtifact
+from tasks.artifacts.stability import (
+    FlakyRow,
+    InterferenceJSON,
+    QuarantineJSON,
+    RunEntry,
+    StabilityArtifact,
+)
 from tasks.config import PhaseConfig
 from tasks.gates import FAIL, PASS, Gate, at_least
 from tasks.orders import FILE, Order, OrderKind
@@ -39,6 +45,7 @@ def run_entry(
     counts: Mapping[str, int],
     replay: str,
     log: str,
+    company: Sequence[int] = (),
 ) -> RunEntry:
     return {
         "index": index,
@@ -50,6 +57,8 @@ def run_entry(
         "pass_rate": pass_rate(counts),
         "replay": replay,
         "log": log,
+        "company": list(company),
+        "interference": [],
     }
 
 
@@ -179,6 +188,8 @@ class Observed:
     flaky: dict[str, str]  # nodeid -> kind
     rows: dict[str, FlakyRow]  # nodeid -> its row, before the quarantine is applied
     uncollected: dict[str, str]  # test module -> why run 1 could not collect it
+    jobs: int = 1
+    interference: list[InterferenceJSON] = dataclasses.field(default_factory=list)
 
 
 def stability_facts(
@@ -209,6 +220,8 @@ def stability_facts(
         "suspects": {n: e.to_json() for n, e in observed.escalations.items()},
         "rerun_seconds": round(observed.rerun_seconds, 3),
         "flaky": [_quarantined(observed.rows[n], entry_json(covered.get(n))) for n in flaky],
+        "jobs": observed.jobs,
+        "interference": observed.interference,
         "quarantine": [q for e in entries if (q := entry_json(e)) is not None],
         "proves": what_runs_prove(
             sum(r["exit_code"] == 0 and r["pass_rate"] == 100.0 for r in observed.runs),

@@ -10,7 +10,6 @@ that replays it exactly. Load -> run -> compute (tasks.stability.facts) -> write
 from __future__ import annotations
 
 import datetime as dt
-import random
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,10 +23,9 @@ from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.gates import FAIL
 from tasks.orders import FILE, Order, OrderKind
-from tasks.pytest_command import Invocation
-from tasks.pytest_runner import run_pytest
-from tasks.results import BAD, collect_cause, format_counts, format_rate, summarise_record
+from tasks.results import BAD, collect_cause, summarise_record
 from tasks.stability import quarantine
+from tasks.stability.concurrent import Ahead, company, full_runs, jobs, pick_seed
 from tasks.stability.facts import (
     Observed,
     outcomes_by_test,
@@ -35,62 +33,86 @@ from tasks.stability.facts import (
     run_entry,
     stability_facts,
 )
-from tasks.stability.reruns import escalate_suspects, flaky_kinds, flaky_row, record_rootdir
+from tasks.stability.rerunner import Rerunner
+from tasks.stability.reruns import (
+    escalate_suspects,
+    flaky_kinds,
+    flaky_row,
+    record_rootdir,
+    stable_keys,
+)
+from tasks.stability.settle import apply_interference, settle
 
 Record = Mapping[str, Any]
 
 
 def _full_runs(
-    config: PhaseConfig, python: Path, base: RunArtifact, plans: list[Order], console: Console
+    config: PhaseConfig,
+    python: Path,
+    base: RunArtifact,
+    plans: list[Order],
+    console: Console,
+    ahead: Ahead | None,
 ) -> tuple[list[RunEntry], list[dict[str, str]], list[Record]]:
-    """Runs 2.. in their orders: each run's entry, outcomes and the recorder's output."""
+    """Runs 2.. in their orders (started beside run 1 when `ahead`, else now, up to `jobs` at
+    once): each run's entry, outcomes and the recorder's output."""
     arts = Artifacts(config.reports_dir)
+    later, span = ahead.collect() if ahead else (full_runs(config, python, plans, console), None)
+    together = company({1: span, **{run.index: run.span for run in later}})
     runs = [
         run_entry(
             1, FILE, base["duration"], base["exit_code"], base["counts"], base["replay"],
-            str(arts.run_log),
+            str(arts.run_log), together[1],
         )
     ]  # fmt: skip
     per_run = [{t["nodeid"]: t["outcome"] for t in base["tests"]}]
     records: list[Record] = [raw_record(arts.run_record)]
-    for index, order in enumerate(plans[1:], start=2):
-        console.step(f"stability: run {index}/{config.runs}, order {order}")
-        log = arts.stability_dir / f"run-{index}.log"
-        invocation = Invocation(
-            label=f"run {index}", order=order, record=arts.stability_dir / f"run-{index}.json",
-            log=log,
-        )  # fmt: skip
-        result = run_pytest(config, python, invocation, console)
+    for run in later:
+        result = run.result
         tests, counts = summarise_record(result.record) if result.record else ([], {})
         records.append(result.record or {"reports": [], "order": []})
         per_run.append({t.nodeid: t.outcome for t in tests})
-        entry = run_entry(
-            index, order, result.duration, result.exit_code, counts, result.replay, str(log)
-        )
-        runs.append(entry)
-        console.step(
-            f"stability: run {index}: {format_counts(counts)} in {result.duration:.1f}s, "
-            f"pass rate {format_rate(entry['pass_rate'])}; replay: {result.replay}"
-        )
+        runs.append(
+            run_entry(
+                run.index, run.order, result.duration, result.exit_code, counts, result.replay,
+                str(run.log), together[run.index],
+            )
+        )  # fmt: skip
     return runs, per_run, records
 
 
-def stability_step(config: PhaseConfig, python: Path, console: Console) -> StabilityArtifact:
+def stability_step(
+    config: PhaseConfig, python: Path, console: Console, ahead: Ahead | None = None
+) -> StabilityArtifact:
     """Run the suite `runs` times in all (run 1 is the `run` step's), escalate on suspects,
-    apply the quarantine; write stability.json."""
+    apply the quarantine; write stability.json. `ahead`: runs 2.. already started beside run 1."""
     base = load_run(config.reports_dir)
     entries = quarantine.load(config.quarantine)  # a bad file stops us before any run
     seen = load_seen(config.seen_flaky)
-    seed = config.seed if config.seed is not None else random.SystemRandom().randrange(10**6)
-    plans = plan_orders(config, seed)
-    if any(p.kind is OrderKind.SHUFFLE for p in plans):
-        console.step(f"stability: using seed={seed} (replay with --seed {seed})")
-    runs, per_run, records = _full_runs(config, python, base, plans, console)
-    matrix = outcomes_by_test(per_run)
+    if ahead is not None:
+        seed, plans = ahead.seed, ahead.plans
+    else:
+        seed = pick_seed(config)
+        plans = plan_orders(config, seed)
+        if any(p.kind is OrderKind.SHUFFLE for p in plans):
+            console.step(f"stability: using seed={seed} (replay with --seed {seed})")
+    runs, per_run, records = _full_runs(config, python, base, plans, console, ahead)
     xdist = any(r.get("xdist") for r in records)
     rootdir = record_rootdir(records[0], config.project)
     started = time.monotonic()
-    escalations = escalate_suspects(config, python, matrix, records, xdist, rootdir, console)
+    rerunner = None
+    if config.rerun_budget > 0:
+        deadline = started + config.rerun_budget
+        keys = stable_keys(records)
+        rerunner = Rerunner(
+            config, python, xdist=xdist, rootdir=rootdir, deadline=deadline, keys=keys,
+            console=console,
+        )  # fmt: skip
+    together = {r["index"]: r["company"] for r in runs}
+    settled, shown = settle(config, rerunner, outcomes_by_test(per_run), records, together, console)
+    apply_interference(runs, per_run, shown)
+    matrix = outcomes_by_test(per_run)
+    escalations = escalate_suspects(config, matrix, records, rerunner, console, settled)
     rerun_seconds = time.monotonic() - started
     flaky = flaky_kinds(matrix, escalations)
     seen = record_seen(config.seen_flaky, seen, flaky, config.phase)
@@ -106,8 +128,9 @@ def stability_step(config: PhaseConfig, python: Path, console: Console) -> Stabi
         if t["when"] == "collect" and t["outcome"] in BAD
     }
     observed = Observed(
-        base["run_id"], seed, runs, matrix, escalations, rerun_seconds, flaky, rows, uncollected
-    )
+        base["run_id"], seed, runs, matrix, escalations, rerun_seconds, flaky, rows, uncollected,
+        jobs(config), [item.to_json() for item in shown],
+    )  # fmt: skip
     data = stability_facts(config, list(seen), entries, observed, dt.date.today())
     store.write(Artifacts(config.reports_dir).stability_json, STABILITY, data)
     _report(data, console)

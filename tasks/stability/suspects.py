@@ -47,6 +47,16 @@ RunTests = Callable[[Sequence[str]], str | None]
 Outcomes = Callable[[Sequence[str]], str]  # the same, counted, where a missing outcome raised
 
 
+@dataclasses.dataclass(frozen=True)
+class Hints:
+    """Where to bisect first, when the full runs show it: the tests that ran before the
+    suspect in a failing run but in no passing one (`polluters`), and the reverse
+    (`setters`). A hint that finds no culprit falls back to every test that ran before."""
+
+    polluters: Sequence[str] | None = None
+    setters: Sequence[str] | None = None
+
+
 class BudgetSpent(Exception):
     """The rerun budget ran out before the next rerun could start."""
 
@@ -132,6 +142,7 @@ def escalate(
     failed_after: Sequence[str] | None,
     passed_after: Sequence[str] | None,
     run: RunTests,
+    hints: Hints = Hints(),
 ) -> Escalation:
     """Classify one suspect. `failed_after`/`passed_after`: the tests that ran before it in a
     full run where it failed / passed (None when there was no such run)."""
@@ -149,7 +160,7 @@ def escalate(
         return outcome
 
     try:
-        _classify(result, failed_after, passed_after, run_counted)
+        _classify(result, (failed_after, passed_after), run_counted, hints)
     except BudgetSpent:
         result.kind = UNRESOLVED
         result.note = f"the rerun budget ran out after {result.reruns} rerun(s)"
@@ -164,11 +175,12 @@ def escalate(
 
 def _classify(
     result: Escalation,
-    failed_after: Sequence[str] | None,
-    passed_after: Sequence[str] | None,
+    after: tuple[Sequence[str] | None, Sequence[str] | None],
     run: Outcomes,
+    hints: Hints,
 ) -> None:
     nodeid = result.nodeid
+    failed_after, passed_after = after
     ran = [o for o in result.full if o is not None]
     always_failed = len(ran) >= 2 and all(o in BAD for o in ran)
     for _ in range(ALONE_RUNS_CONSISTENT if always_failed else ALONE_RUNS):
@@ -181,13 +193,17 @@ def _classify(
         result.note = f"run alone in a fresh process it {alone}: the outcome varies by itself"
         return
     if all(o in BAD for o in result.alone):
-        _fails_alone(result, passed_after, run, alone)
+        _fails_alone(result, passed_after, run, alone, hints.setters)
     else:
-        _passes_alone(result, failed_after, run, alone)
+        _passes_alone(result, failed_after, run, alone, hints.polluters)
 
 
 def _fails_alone(
-    result: Escalation, passed_after: Sequence[str] | None, run: Outcomes, alone: str
+    result: Escalation,
+    passed_after: Sequence[str] | None,
+    run: Outcomes,
+    alone: str,
+    hint: Sequence[str] | None,
 ) -> None:
     nodeid = result.nodeid
     if passed_after is None:
@@ -204,7 +220,8 @@ def _fails_alone(
             "its outcome varies with something other than the order"
         )
         return
-    if _order_dependency(result, passed_after, lambda t: run(t) == "passed", STATE_SETTER):
+    shows = lambda t: run(t) == "passed"  # noqa: E731
+    if _order_dependency(result, passed_after, shows, STATE_SETTER, hint):
         result.note = f"it fails alone ({alone}) and passes only after other tests" + (
             f": it passes after {result.culprit} sets up state it relies on"
             if result.culprit
@@ -213,7 +230,11 @@ def _fails_alone(
 
 
 def _passes_alone(
-    result: Escalation, failed_after: Sequence[str] | None, run: Outcomes, alone: str
+    result: Escalation,
+    failed_after: Sequence[str] | None,
+    run: Outcomes,
+    alone: str,
+    hint: Sequence[str] | None,
 ) -> None:
     nodeid = result.nodeid
     if not failed_after:
@@ -229,7 +250,7 @@ def _passes_alone(
             "the failure does not reproduce on demand"
         )
         return
-    if _order_dependency(result, failed_after, lambda t: run(t) in BAD, POLLUTER):
+    if _order_dependency(result, failed_after, lambda t: run(t) in BAD, POLLUTER, hint):
         result.note = f"alone it {alone}, but it fails after the tests that ran before it" + (
             f": {result.culprit} leaves state behind that breaks it"
             if result.culprit
@@ -238,13 +259,24 @@ def _passes_alone(
 
 
 def _order_dependency(
-    result: Escalation, before: Sequence[str], shows: Callable[[Sequence[str]], bool], role: str
+    result: Escalation,
+    before: Sequence[str],
+    shows: Callable[[Sequence[str]], bool],
+    role: str,
+    hint: Sequence[str] | None = None,
 ) -> bool:
-    """Bisect `before` for the culprit and confirm what was found by showing it once more.
-    True: order-dependent (with or without a single culprit); False: non-deterministic."""
+    """Bisect `before` for the culprit (the `hint` first, when it is narrower) and confirm
+    what was found by showing it once more. True: order-dependent (with or without a single
+    culprit); False: non-deterministic."""
     nodeid = result.nodeid
-    culprit = find_culprit(before, nodeid, shows)
-    confirmed = shows([culprit, nodeid] if culprit else [*before, nodeid])
+    culprit = None
+    if hint and len(hint) < len(before):
+        found = find_culprit(hint, nodeid, shows)
+        if found is not None and shows([found, nodeid]):
+            culprit, confirmed = found, True
+    if culprit is None:
+        culprit = find_culprit(before, nodeid, shows)
+        confirmed = shows([culprit, nodeid] if culprit else [*before, nodeid])
     if not confirmed:
         result.kind = NON_DETERMINISTIC
         result.note = (

@@ -9,7 +9,13 @@ from typing import Any
 from tabulate import tabulate
 
 from tasks.artifacts.coverage import CoverageArtifact
-from tasks.artifacts.stability import FlakyRow, QuarantineJSON, RunEntry, StabilityArtifact
+from tasks.artifacts.stability import (
+    FlakyRow,
+    InterferenceJSON,
+    QuarantineJSON,
+    RunEntry,
+    StabilityArtifact,
+)
 from tasks.artifacts.triage import TriageArtifact
 from tasks.results import format_counts, format_rate
 from tasks.summary.model import Summary, points
@@ -217,6 +223,17 @@ def _flaky_table(flaky: Sequence[FlakyRow]) -> list[str]:
     return ["", "Flaky tests:", "", _table(rows, headers)]
 
 
+def _interference_table(found: Sequence[InterferenceJSON]) -> list[str]:
+    rows = [[i["nodeid"], ", ".join(map(str, i["runs"])), i["note"]] for i in found]
+    return [
+        "",
+        "Interference (fails when another copy of the suite runs at the same time; not flaky, "
+        "and counted as passed, its outcome on its own):",
+        "",
+        _table(rows, ["Test", "Runs", "Evidence"]),
+    ]
+
+
 def _run_row(r: RunEntry) -> list[Any]:
     duration = f"{r['duration']:.1f}s"
     return [
@@ -241,6 +258,8 @@ def quality(s: Summary) -> list[str]:
     out.append(_runs_table(stability))
     if stability["flaky"]:
         out += _flaky_table(stability["flaky"])
+    if stability.get("interference"):
+        out += _interference_table(stability["interference"])
     total = sum(r["duration"] for r in stability["runs"])
     flaky = len(stability["flaky"])
     return [*out, "", f"Total duration {total:.1f}s; {flaky} flaky. {stability['proves']}.", ""]

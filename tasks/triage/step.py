@@ -34,6 +34,7 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
     probe = GitProbe(config, layout, base, tests_lines)
     flaky = {f["nodeid"]: f for f in stability["flaky"]} if stability else {}
     suspects = stability["suspects"] if stability else {}
+    interference = {i["nodeid"]: i["note"] for i in stability["interference"]} if stability else {}
     records = {t.nodeid: t for t in tests_of(run)}
     # Tests that passed in run 1 but failed in a later stability run are flaky failures too.
     failing = [t for t in records.values() if t.is_bad]
@@ -59,6 +60,9 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
                     f"it is not flaky: {rerun['note']}",
                 ),
             )
+        if record.nodeid in interference:
+            note = f"interference, not flaky: {interference[record.nodeid]}"
+            verdict = dataclasses.replace(verdict, evidence=(*verdict.evidence, note))
         verdicts.append(verdict)
     verdicts = shared_causes(verdicts, tests_lines, layout)
     groups = group(verdicts)
