@@ -48,6 +48,11 @@ class GitError(PhaseError):
     """A git command failed."""
 
 
+class RepositoryRefusedError(PhaseError):
+    """git will not read the repository (another user owns it: safe.directory). Not a
+    GitError, so no caller takes it for "no repository" or "no such commit"."""
+
+
 class HistoryError(PhaseError):
     """The coverage history file is unreadable or newer than this phasegate; left untouched."""
 

@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tasks.errors import GitError
+from tasks.errors import GitError, RepositoryRefusedError
 
 # Set by git for hooks; they would point our calls at the wrong repository or index.
 _HOOK_VARS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
@@ -20,18 +20,41 @@ def no_git_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _HOOK_VARS}
 
 
-def _run(cwd: Path, args: Sequence[str], check: bool = True) -> bytes:
-    """git's raw output: bytes, so names keep every byte and no newline is translated."""
+_DUBIOUS = re.compile(r"detected dubious ownership in repository at '(.*)'")
+
+
+def _git(cwd: Path, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    """One git call. A repository git refuses because another user owns it (safe.directory:
+    a checkout made by another uid, typical of containers) is an error saying so, whatever
+    the caller does with failures: never taken for no repository or no such commit."""
     try:
         done = subprocess.run(
             ["git", *args], cwd=cwd, env=no_git_env(), capture_output=True, check=False
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+    refused = _DUBIOUS.search(done.stderr.decode("utf-8", "replace"))
+    if refused is not None:
+        raise RepositoryRefusedError(
+            f"{refused[1]}: git refuses this repository, another user owns it (git's "
+            "safe.directory); if you trust it: git config --global --add safe.directory "
+            f"{refused[1]}"
+        )
+    return done
+
+
+def _run(cwd: Path, args: Sequence[str], check: bool = True) -> bytes:
+    """git's raw output: bytes, so names keep every byte and no newline is translated."""
+    done = _git(cwd, args)
     if check and done.returncode != 0:
         stderr = done.stderr.decode("utf-8", "replace").strip()
         raise GitError(f"git {' '.join(args)} failed in {cwd}: {stderr}")
     return done.stdout
+
+
+def raw(cwd: Path, *args: str) -> bytes:
+    """git's output as bytes; a failure is a GitError with git's own message."""
+    return _run(cwd, args)
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
@@ -44,13 +67,14 @@ def _names(out: bytes) -> list[str]:
 
 
 def toplevel(cwd: Path) -> Path | None:
-    """The repository root, or None when `cwd` is not in a git repository."""
+    """The repository root, or None when `cwd` is not in a git repository (or git is not
+    installed); a repository git refuses to read is an error (`_git`)."""
     try:
-        out = _run(cwd, ("rev-parse", "--show-toplevel"), check=False)
-    except GitError:
+        done = _git(cwd, ("rev-parse", "--show-toplevel"))
+    except GitError:  # git is not installed
         return None
     # Only git's own newline goes: a folder may end with a space.
-    name = os.fsdecode(out.removesuffix(b"\n"))
+    name = os.fsdecode(done.stdout.removesuffix(b"\n")) if done.returncode == 0 else ""
     return Path(name) if name else None
 
 

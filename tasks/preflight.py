@@ -18,8 +18,10 @@ from tasks.stability import quarantine
 
 def preflight(config: PhaseConfig) -> None:
     """Check every input before the first test runs (the instrumented run can take minutes):
-    the history, the flaky record, the quarantine, `source`, `base_ref`. The numbers are
+    the history, the flaky record, the quarantine, `source`, `base_ref`, a repository git
+    refuses to read (the commit, the blame and the diff come from it). The numbers are
     checked when the config is loaded; where outputs go, by `project_session`."""
+    gitinfo.toplevel(config.project)  # RepositoryRefusedError, else no repository is fine
     load_history(config.trending)
     load_seen(config.seen_flaky)
     quarantine.load(config.quarantine)

@@ -9,6 +9,8 @@ import pytest
 from conftest import commit_all, git, write_files
 
 from tasks import gitinfo
+from tasks.cli import main
+from tasks.errors import RepositoryRefusedError
 
 BEFORE = "".join(f"line {n}\n" for n in range(1, 11))
 # Lines 3 and 8 edited (two hunks four lines apart), line 11 appended.
@@ -169,3 +171,27 @@ def test_toplevel_keeps_trailing_spaces(tmp_path: Path) -> None:
     root.mkdir()
     git(root, "init", "-q")
     assert gitinfo.toplevel(root / ".") == root
+
+
+def test_a_repository_git_refuses_is_one_line_never_no_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkout another user owns (a container's): git refuses it (safe.directory). Every
+    command says so and how to allow it, never "not a repository" nor "no such commit"."""
+    write_files(tmp_path, {"pkg.py": "X = 1\n"})
+    git(tmp_path, "init", "-q")
+    commit_all(tmp_path, "first")
+    assert gitinfo.toplevel(tmp_path) == tmp_path.resolve()
+    # git's own test switch for the ownership check (its t0033-safe-directory.sh).
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    fix = f"git config --global --add safe.directory {tmp_path.resolve()}"
+    with pytest.raises(RepositoryRefusedError, match="another user owns it") as refused:
+        gitinfo.toplevel(tmp_path)
+    assert str(refused.value).endswith(fix)
+    with pytest.raises(RepositoryRefusedError):
+        gitinfo.head(tmp_path)  # a call that tolerates git's failures tolerates no refusal
+    for command in (["affected"], ["hook", "install"], ["validate"]):
+        assert main([*command, "--project", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"phasegate: error: {tmp_path.resolve()}: git refuses")
+        assert err.count("\n") == 1 and err.rstrip().endswith(fix)

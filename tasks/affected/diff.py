@@ -40,16 +40,7 @@ class Change:
 
 
 def run_git(top: Path, *args: str) -> bytes:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=top, env=gitinfo.no_git_env(), capture_output=True, check=False
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
-    if done.returncode != 0:
-        stderr = done.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"git {' '.join(args)} failed in {top}: {stderr}")
-    return done.stdout
+    return gitinfo.raw(top, *args)
 
 
 def changed_names(top: Path, base: str, head: str) -> dict[str, str]:
