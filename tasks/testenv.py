@@ -158,6 +158,19 @@ def env_python(config: PhaseConfig) -> Path:
     return Path(sys.executable) if config.venv == "none" else python_in(env_dir(config))
 
 
+def stamp_path(venv: Path) -> Path:
+    """Written last by a finished install: what it installed, from what."""
+    return venv / "phasegate-install.json"
+
+
+def is_installed(config: PhaseConfig) -> bool:
+    """An environment whose install finished (maybe for other dependencies since); one
+    whose install failed midway has an interpreter but no stamp."""
+    if config.venv == "none":
+        return True
+    return python_in(env_dir(config)).exists() and stamp_path(env_dir(config)).is_file()
+
+
 def ensure_env(config: PhaseConfig, console: Console) -> Path:
     """The interpreter to run the tests with; creates and installs the environment if needed."""
     if config.venv == "none":
@@ -166,7 +179,7 @@ def ensure_env(config: PhaseConfig, console: Console) -> Path:
     plan = install_plan(config)
     args = plan.args
     venv = env_dir(config)
-    stamp_file = venv / "phasegate-install.json"
+    stamp_file = stamp_path(venv)
     stamp = _stamp(config, backend, args)
     python = python_in(venv)
     if python.exists() and stamp_file.is_file():

@@ -10,7 +10,8 @@ from conftest import write_files
 from tasks.config import load_config
 from tasks.console import Console
 from tasks.errors import ConfigError
-from tasks.testenv import detect_install, ensure_env
+from tasks.hook.check import push_interpreter
+from tasks.testenv import detect_install, ensure_env, is_installed
 
 
 @pytest.mark.parametrize(
@@ -113,8 +114,10 @@ def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path
         },
     )
     config = load_config(project, env={})
+    assert not is_installed(config)
     python = ensure_env(config, Console(quiet=True))
     assert python == project / ".nox/phasegate/bin/python"
+    assert is_installed(config)
     done = subprocess.run(
         # The project, its PEP 735 test group, and phasegate's own runner requirements.
         [str(python), "-c", "import tinyproj, iniconfig, pytest_cov; print('ok')"],
@@ -126,3 +129,9 @@ def test_environment_is_installed_once_and_reused(sample: object, tmp_path: Path
     stamp = (project / ".nox/phasegate/phasegate-install.json").stat().st_mtime_ns
     assert ensure_env(config, Console(quiet=True)) == python  # no reinstall
     assert (project / ".nox/phasegate/phasegate-install.json").stat().st_mtime_ns == stamp
+    # An install that failed midway leaves an interpreter without the stamp: the pre-push
+    # hook, which never reinstalls a finished environment, builds this one.
+    (project / ".nox/phasegate/phasegate-install.json").unlink()
+    assert python.exists() and not is_installed(config)
+    assert push_interpreter(config, Console(quiet=True)) == python
+    assert is_installed(config)

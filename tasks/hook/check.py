@@ -87,19 +87,18 @@ def check_ranges(
     return int(worst)
 
 
-def _python(config: PhaseConfig, console: Console) -> Path:
-    """The test environment's interpreter; built once when it does not exist yet (a push
-    never reinstalls an existing one)."""
-    from tasks.testenv import ensure_env, env_dir, env_python
+def push_interpreter(config: PhaseConfig, console: Console) -> Path:
+    """The test environment's interpreter; built when it does not exist yet or its install
+    never finished (a push never reinstalls a finished one)."""
+    from tasks.testenv import ensure_env, env_dir, env_python, is_installed
 
-    python = env_python(config)
-    if not python.exists():
-        console.write(
-            f"phasegate: the test environment {env_dir(config)} does not exist yet: "
-            "building it once (later pushes reuse it)"
-        )
-        python = ensure_env(config, console)
-    return python
+    if is_installed(config):
+        return env_python(config)
+    console.write(
+        f"phasegate: the test environment {env_dir(config)} does not exist yet (or its "
+        "install did not finish): building it once (later pushes reuse it)"
+    )
+    return ensure_env(config, console)
 
 
 def check_head(
@@ -128,7 +127,7 @@ def check_head(
     if wanted == []:
         console.write("phasegate: no test runs the changed code: push allowed")
         return ExitCode.OK
-    python = _python(config, console)
+    python = push_interpreter(config, console)
     tree = repo.tree_of(where.top, head)
     stamp = None if config.venv == "none" else env_dir(config) / "phasegate-install.json"
     key = verdicts.key(config, python, tree, stamp)
