@@ -379,3 +379,26 @@ def test_a_quick_selection_runs_in_one_process_even_under_the_projects_xdist(
     replay = (where.state / "run.log").read_text().splitlines()[0]
     assert replay.endswith("-p no:randomly -n0"), replay
     assert "1 passed" in out.getvalue()
+
+
+def test_a_failed_assert_in_a_helper_of_the_tests_folder_is_test_code(repo: Pushed) -> None:
+    """A shared check in tests/ (a unittest mixin, a helper module) is the tests' code, as
+    in a validation's triage: its failed assert is an expectation, not production's own
+    invariant."""
+    helper = {
+        "tests/__init__.py": "",
+        "tests/checks.py": "from calc import add\n\n\n"
+        "def check_add():\n    assert add(2, 2) == 4\n",
+        "tests/test_helper.py": "from tests.checks import check_add\n\n\n"
+        "def test_via_helper():\n    check_add()\n",
+    }
+    repo.commit(helper)
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    repo.commit(BROKEN)
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode != 0
+    out = pushed.stdout
+    assert "  tests/test_helper.py::test_via_helper (failed in call)\n" in out, out
+    assert "an assert in production code failed" not in out
+    reason = "production (low): the test's expectation disagrees with what production code returns"
+    assert f"test_via_helper (failed in call)\n    category: {reason}\n" in out, out

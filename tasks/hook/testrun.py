@@ -117,7 +117,10 @@ def explain_failures(
     from tasks.triage.probe import GitProbe
     from tasks.triage.rules import classify
 
-    layout = dataclasses.replace(project_layout(tested, None), rootdir=run.rootdir)
+    # Test code is where the tests this run collected live (a tests/ folder's helpers and
+    # base classes too), as for a validation's triage.
+    ran = {"rootdir": str(run.rootdir), "tests": [{"nodeid": n} for n in run.ran]}
+    layout = project_layout(tested, ran)
     lines = indexed_lines(tested, {t.nodeid for t in failed})
     probe = GitProbe(tested, layout, base, lines)
     rootdir = run.rootdir
