@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks import gitinfo
+from tasks.affected.inputs import Inputs
 from tasks.affected.model import CommitRange, Selection
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -42,13 +43,20 @@ class Where:
 
     @classmethod
     def of(cls, project: Path) -> Where:
-        top = gitinfo.toplevel(project)
-        if top is None:
-            raise ConfigError(f"{project}: not in a git repository; the hook checks git pushes")
-        git_dir = Path(gitinfo.git(top, "rev-parse", "--absolute-git-dir").strip())
-        common = Path(gitinfo.git(top, "rev-parse", "--git-common-dir").strip())
+        """Asked of git in one process (three on a git older than 2.31, or when a path holds
+        a newline)."""
+        asked = ("--show-toplevel", "--absolute-git-dir", "--git-common-dir")
+        out = gitinfo.git(project, "rev-parse", "--path-format=absolute", *asked, check=False)
+        names = out.removesuffix("\n").split("\n")
+        if len(names) != len(asked) or not all(Path(n).is_absolute() for n in names):
+            top = gitinfo.toplevel(project)
+            if top is None:
+                raise ConfigError(f"{project}: not in a git repository; the hook checks git pushes")
+            names = [str(top)] + [gitinfo.git(top, "rev-parse", a).strip() for a in asked[1:]]
+        top = Path(names[0])
+        common = Path(names[2])
         common = common if common.is_absolute() else top / common
-        return cls(top, git_dir / STATE, common / STATE / "verdicts.json")
+        return cls(top, Path(names[1]) / STATE, common / STATE / "verdicts.json")
 
 
 def by_head(ranges: Sequence[CommitRange]) -> dict[str, list[CommitRange]]:
@@ -64,14 +72,17 @@ def check_ranges(
 ) -> int:
     """Check every pushed head; the push's exit code (1 when any selected test failed)."""
     # Imported here: the selection is the affected branch's; loaded only when there is work.
-    from tasks.affected.render import explain as explained
-    from tasks.affected.select import select
+    from tasks.affected.select import selecting
 
-    where: Where | None = None
+    where = Where.of(config.project)
+    found: Inputs | None = None  # what the selection reads, read once for every head
     worst = ExitCode.OK
     for head, group in by_head(ranges).items():
-        selection = select(config, group)  # within the `hook_budget` option, if set
+        # Within the `hook_budget` option, if set.
+        selection, found = selecting(config, group, top=where.top, found=found)
         if explain:
+            from tasks.affected.render import explain as explained
+
             console.write(f"phasegate: selection for {report.describe(group)}:")
             console.write(explained(selection))
         if selection.nothing_to_test:
@@ -81,8 +92,7 @@ def check_ranges(
             )
             continue
         base = next((r.base for r in group if r.base is not None), None)
-        where = where or Where.of(config.project)
-        code = check_head(config, where, head, selection, base, console)
+        code = check_head(config, where, head, selection, base, console, found)
         worst = max(worst, code)
     return int(worst)
 
@@ -109,11 +119,12 @@ def check_head(
     selection: Selection,
     base: str | None,
     console: Console,
+    found: Inputs | None = None,
 ) -> ExitCode:
-    """Run the selection on the pushed commit `head`; 1 when a selected test failed."""
+    """Run the selection on the pushed commit `head`; 1 when a selected test failed. `found`:
+    what the selection read (read again when a test fails, if not given)."""
     # Imported here, as what they import: a push with nothing to test never needs them.
-    from tasks.hook.baseline import failing_before
-    from tasks.hook.testrun import explain_failures, run_selected
+    from tasks.hook.testrun import run_selected
     from tasks.testenv import env_dir
 
     wanted = report.wanted(selection)
@@ -146,12 +157,7 @@ def check_head(
                 raise
             console.write("phasegate: none of the selected tests is in the pushed tree: allowed")
             return ExitCode.OK
-        before: set[str] = set()
-        if run.failed and base is not None:
-            before = failing_before(config, where.top, base, python, run, where.state, console)
-        new = [t for t in run.failed if t.nodeid not in before]
-        blocking = explain_failures(tested, config, python, run, new, base) if new else []
-    outcome = Outcome(run, blocking, len(new), sorted(before))
+        outcome = _judged(config, tested, where, python, run, base, console, found)
     return _verdict(config, python, where, key, wanted, outcome, console)
 
 
@@ -164,6 +170,35 @@ class Outcome:
     blocking: list[str]  # what to print about each failure the push brought
     new: int
     before: list[str]
+
+
+def _judged(
+    config: PhaseConfig,
+    tested: PhaseConfig,
+    where: Where,
+    python: Path,
+    run: HookRun,
+    base: str | None,
+    console: Console,
+    found: Inputs | None,
+) -> Outcome:
+    """The run's failures split into the push's and those that failed before it."""
+    if not run.failed:
+        return Outcome(run, [], 0, [])
+    from tasks.hook.baseline import failing_before
+    from tasks.hook.testrun import explain_failures
+
+    if found is None:
+        from tasks.affected.inputs import load
+
+        found = load(config)
+    before: set[str] = set()
+    if base is not None:
+        state = where.state
+        before = failing_before(config, where.top, base, python, run, state, console, found)
+    new = [t for t in run.failed if t.nodeid not in before]
+    blocking = explain_failures(tested, config, python, run, new, base, found.index) if new else []
+    return Outcome(run, blocking, len(new), sorted(before))
 
 
 def _verdict(

@@ -15,7 +15,7 @@ import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -25,6 +25,9 @@ from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import check_ran, repro_command, run_pytest
 from tasks.results import TestRecord, format_counts, summarise_record
+
+if TYPE_CHECKING:
+    from tasks.artifacts.impact import ImpactArtifact
 
 SHOWN = 10  # failures explained one by one; the log has the rest
 TRIAGE_NOTE = (
@@ -110,15 +113,17 @@ def explain_failures(
     run: HookRun,
     failed: Sequence[TestRecord],
     base: str | None,
+    index: ImpactArtifact | None = None,
 ) -> list[str]:
     """For each failure: its node id, triage category and why, and the repro command (shown
-    for the user's own checkout, `shown`, even when a temporary worktree was `tested`)."""
+    for the user's own checkout, `shown`, even when a temporary worktree was `tested`).
+    `index`: the impact index, when the selection has read it already."""
     # Imported here: only a push that broke something pays for triage's rules.
     from tasks.triage.probe import GitProbe
     from tasks.triage.rules import classify
 
     layout = dataclasses.replace(project_layout(tested, None), rootdir=run.rootdir)
-    lines = indexed_lines(tested, {t.nodeid for t in failed})
+    lines = indexed_lines(tested, {t.nodeid for t in failed}, index)
     probe = GitProbe(tested, layout, base, lines)
     rootdir = run.rootdir
     if rootdir.is_relative_to(tested.project):
@@ -139,19 +144,15 @@ def explain_failures(
     return said
 
 
-def indexed_lines(config: PhaseConfig, nodeids: set[str]) -> dict[str, dict[str, set[int]]]:
+def indexed_lines(
+    config: PhaseConfig, nodeids: set[str], data: ImpactArtifact | None = None
+) -> dict[str, dict[str, set[int]]]:
     """The lines each of `nodeids` executed in the last instrumented run (impact.json, when
-    one exists), as triage's probe reads them: node id -> absolute path -> lines. They let
-    the rules weigh which side changed since the base; without them the rules do without."""
-    from tasks.artifacts import Artifacts, store
-    from tasks.artifacts.impact import IMPACT
-    from tasks.errors import PhaseError
-
-    path = Artifacts(config.reports_dir).impact_json
-    try:
-        data = store.load(path, IMPACT) if path.is_file() else None
-    except PhaseError:
-        data = None  # unreadable or another format: evidence we go without
+    one exists; `data`, when already read), as triage's probe reads them: node id -> absolute
+    path -> lines. They let the rules weigh which side changed since the base; without them
+    the rules do without."""
+    if data is None:
+        data = _load_index(config)
     if data is None:
         return {}
     wanted = {i: t for i, t in enumerate(data["tests"]) if t in nodeids}
@@ -163,3 +164,15 @@ def indexed_lines(config: PhaseConfig, nodeids: set[str]) -> dict[str, dict[str,
                 if i in wanted:
                     result.setdefault(wanted[i], {}).setdefault(where, set()).add(int(line))
     return result
+
+
+def _load_index(config: PhaseConfig) -> ImpactArtifact | None:
+    from tasks.artifacts import Artifacts, store
+    from tasks.artifacts.impact import IMPACT
+    from tasks.errors import PhaseError
+
+    path = Artifacts(config.reports_dir).impact_json
+    try:
+        return store.load(path, IMPACT) if path.is_file() else None
+    except PhaseError:
+        return None  # unreadable or another format: evidence we go without
