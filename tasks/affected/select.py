@@ -9,7 +9,7 @@ takes a few milliseconds.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import gitinfo
@@ -124,10 +124,13 @@ def selecting(
     budget: float | None = None,
     top: Path | None = None,
     found: inputs.Inputs | None = None,
+    working: Callable[[], None] | None = None,
 ) -> tuple[Selection, inputs.Inputs]:
     """`select`, and what it read (the index too, when it needed it), for a caller that reads
     them again (the hook, when a selected test fails). `top`: the repository's root, when the
-    caller knows it; `found`: `inputs.load(config)`, when the caller has read it already."""
+    caller knows it; `found`: `inputs.load(config)`, when the caller has read it already;
+    `working` is called once the changes are known to need tests selected from the index
+    (the hook then starts pytest, which reads the selection when it is done)."""
     budget = config.hook_budget if budget is None else budget
     top = top or gitinfo.toplevel(config.project)
     found = found or inputs.load(config)
@@ -150,6 +153,8 @@ def selecting(
         if kind is Kind.CONFIG:
             why = f"{name} changed: it configures the tests or their dependencies"
             return full(why, found), found
+    if working is not None:
+        working()
     if found.index is None and found.why is None:  # else read for an earlier range already
         found = inputs.with_index(config, found)
     if found.index is None:

@@ -49,15 +49,24 @@ class HookRun:
     root: Path  # the project's folder it ran in
 
 
-def _extra_args(config: PhaseConfig, quick: bool) -> tuple[str, ...]:
-    """`--no-cov` when the project turns pytest-cov on itself (the hook runs without
-    coverage); `-n0` for a `quick` run when its own args start xdist workers, whose start-up
-    takes longer than a few seconds of tests (as phasegate's reruns do)."""
-    args = [
+def _project_args(config: PhaseConfig) -> list[str]:
+    return [
         *pytest_addopts(config.project),
         *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
         *config.pytest_args,
     ]
+
+
+def one_process(config: PhaseConfig) -> bool:
+    """Whether the project's pytest args start no xdist workers."""
+    return not uses_xdist(_project_args(config))
+
+
+def _extra_args(config: PhaseConfig, quick: bool) -> tuple[str, ...]:
+    """`--no-cov` when the project turns pytest-cov on itself (the hook runs without
+    coverage); `-n0` for a `quick` run when its own args start xdist workers, whose start-up
+    takes longer than a few seconds of tests (as phasegate's reruns do)."""
+    args = _project_args(config)
     extra = ["--no-cov"] if any(a == "--cov" or a.startswith("--cov=") for a in args) else []
     if quick and uses_xdist(args):
         extra.append("-n0")
@@ -74,13 +83,16 @@ def run_selected(
     name: str = "run",
     echo: bool = True,
     quick: bool = False,
+    piped: Path | None = None,
 ) -> HookRun:
     """Run `nodeids` (None: the whole suite) once; their outcomes as the recorder saw them.
-    The record, log and ids file are `<state>/<name>.*`; `quick`: expected to take seconds."""
-    order = FILE
+    The record, log and ids file are `<state>/<name>.*`; `quick`: expected to take seconds.
+    `piped`: a named pipe pytest reads the node ids from instead (tasks.hook.early)."""
+    order = FILE if piped is None else Order(OrderKind.IDS, ids=piped)
     if nodeids is not None:
         ids = state / f"{name}.ids"
         ids.parent.mkdir(parents=True, exist_ok=True)
+        ids.unlink(missing_ok=True)  # a head start's pipe, left by a hook that was killed
         ids.write_text("".join(f"{n}\n" for n in nodeids), encoding="utf-8")
         order = Order(OrderKind.IDS, ids=ids)
     inv = Invocation(
