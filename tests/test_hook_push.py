@@ -326,6 +326,24 @@ def test_with_an_impact_index_the_category_weighs_the_changed_lines_it_runs(
     assert "checking whether they failed the same way before this push" in pushed.stdout
 
 
+def test_a_test_file_the_push_stops_collecting_blocks_without_a_run_at_the_base(
+    repo: Pushed,
+) -> None:
+    config = load_config(repo.work)
+    run_step(config, Path(sys.executable), Console(quiet=True))  # test_add passed: it collected
+    wait_for_reports(Artifacts(config.reports_dir), config.project)
+    repo.commit({"calc/__init__.py": "def plus(a, b):\n    return a + b\n"})  # add is gone
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode == 1, pushed.stdout
+    assert "  tests/test_calc.py (error in collect)" in pushed.stdout
+    assert "failed the same way before this push" not in pushed.stdout
+    assert not (repo.work / ".git" / "phasegate" / "base.json").exists()
+    # Once the hook saw the file fail, the next push checks the base again.
+    pushed = repo.push("origin", "main")
+    assert pushed.returncode == 1, pushed.stdout
+    assert "checking whether they failed the same way before this push" in pushed.stdout
+
+
 def test_a_temporary_worktree_gets_the_files_the_checkout_generated_for_itself(
     repo: Pushed,
 ) -> None:

@@ -31,7 +31,8 @@ class Inputs:
     rootdir: Path
     known: tuple[str, ...]  # every test node id the run or the index knows
     durations: dict[str, float]
-    failed: frozenset[str]
+    failed: frozenset[str]  # failed in the last full run, or in the hook's run since
+    passed: frozenset[str] = frozenset()  # passed in the last full run
 
 
 def current_fingerprint(config: PhaseConfig) -> IndexConfig:
@@ -79,6 +80,7 @@ def load(config: PhaseConfig) -> Inputs:
     run = load_run(config)
     tests = [t for t in run["tests"] if "::" in t["nodeid"]] if run else []
     failed = {t["nodeid"] for t in (run["tests"] if run else []) if t["outcome"] in FAILED}
+    passed = frozenset(t["nodeid"] for t in tests if t["outcome"] == "passed")
     failed.update(last_failures.read(config))
     # An index made elsewhere (a CI artifact, a moved checkout) names another folder: node
     # ids are then taken as relative to the project, where pytest runs.
@@ -92,6 +94,7 @@ def load(config: PhaseConfig) -> Inputs:
         known=tuple(dict.fromkeys(t["nodeid"] for t in tests)),
         durations={t["nodeid"]: t["duration"] for t in tests},
         failed=frozenset(failed),
+        passed=passed,
     )
 
 

@@ -37,6 +37,7 @@ class Scope:
     test_files: frozenset[Path]
     graph: pyfacts.ImportGraph | None = None
     contents: dict[tuple[str, str], bytes | None] = dataclasses.field(default_factory=dict)
+    files: list[Path] | None = None  # the project's Python files, listed once
 
     def blob(self, rev: str, path: str) -> bytes | None:
         """A file's bytes at `rev` (fetched in one batch beforehand when possible)."""
@@ -69,6 +70,9 @@ class Scope:
         }
 
     def python_files(self) -> list[Path]:
+        """The project's Python files, tracked or untracked but not ignored (git asked once)."""
+        if self.files is not None:
+            return self.files
         project = self.config.project
         out = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
@@ -77,9 +81,10 @@ class Scope:
             capture_output=True,
             check=False,
         ).stdout
-        return sorted(
+        self.files = sorted(
             {project / n for n in out.decode("utf-8", "surrogateescape").split("\0") if n}
         )
+        return self.files
 
     def importers(self, path: Path, reason: str) -> None:
         """Select every test file (and folder under a conftest.py) importing `path`'s module."""

@@ -9,7 +9,7 @@ takes a few milliseconds.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks import gitinfo
@@ -114,11 +114,28 @@ def select(
 ) -> Selection:
     """The tests `ranges` can break. `budget` (seconds; None: the `hook_budget` option) keeps
     the most relevant that fit and leaves the rest out."""
+    return selecting(config, ranges, budget=budget)[0]
+
+
+def selecting(
+    config: PhaseConfig,
+    ranges: Sequence[CommitRange],
+    *,
+    budget: float | None = None,
+    top: Path | None = None,
+    found: inputs.Inputs | None = None,
+    working: Callable[[], None] | None = None,
+) -> tuple[Selection, inputs.Inputs]:
+    """`select`, and what it read (the index too, when it needed it), for a caller that reads
+    them again (the hook, when a selected test fails). `top`: the repository's root, when the
+    caller knows it; `found`: `inputs.load(config)`, when the caller has read it already;
+    `working` is called once the changes are known to need tests selected from the index
+    (the hook then starts pytest, which reads the selection when it is done)."""
     budget = config.hook_budget if budget is None else budget
-    top = gitinfo.toplevel(config.project)
-    found = inputs.load(config)
+    top = top or gitinfo.toplevel(config.project)
+    found = found or inputs.load(config)
     if top is None:
-        return full(f"{config.project} is not in a git repository", found)
+        return full(f"{config.project} is not in a git repository", found), found
     top, project = top.resolve(), config.project.resolve()
     named, baseless = _changes(top, ranges)
     test_files, test_dirs = _test_paths(found)
@@ -128,16 +145,20 @@ def select(
         for name in names
     }
     if baseless:
-        return full(NO_BASE, found)
+        return full(NO_BASE, found), found
     if all(kind is Kind.OTHER for kind in kinds.values()):
-        return Selection(False, None, True, (), (), len(found.known), 0.0, str(found.rootdir))
+        nothing = Selection(False, None, True, (), (), len(found.known), 0.0, str(found.rootdir))
+        return nothing, found
     for (_, name), kind in kinds.items():
         if kind is Kind.CONFIG:
             why = f"{name} changed: it configures the tests or their dependencies"
-            return full(why, found)
-    found = inputs.with_index(config, found)
+            return full(why, found), found
+    if working is not None:
+        working()
+    if found.index is None and found.why is None:  # else read for an earlier range already
+        found = inputs.with_index(config, found)
     if found.index is None:
-        return full(str(found.why), found)
+        return full(str(found.why), found), found
     scope = rules.Scope(config, top, found, found.index, Picks(), test_files)
     for rng, names in named:
         wanted = [n for n in names if kinds[rng, n] in (Kind.TEST, Kind.PYTHON)]
@@ -148,8 +169,9 @@ def select(
             change = diff.Change(name, status, tuple(hunks.get(name, ())))
             _one_file(scope, rng, change, kinds[rng, name])
     if scope.picks.full is not None:
-        return full(scope.picks.full, found)
+        return full(scope.picks.full, found), found
     _extras(scope)
     selected, left_out, seconds = cut(merged(scope.picks), found.durations, budget)
     rootdir = str(found.rootdir)
-    return Selection(False, None, False, selected, left_out, len(found.known), seconds, rootdir)
+    chosen = Selection(False, None, False, selected, left_out, len(found.known), seconds, rootdir)
+    return chosen, found

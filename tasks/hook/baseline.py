@@ -5,8 +5,10 @@ push and does not block it. When the base run cannot tell, every failure blocks.
 
 A test the last full run (`validate`'s run.json) saw pass, and the hook has not seen fail
 since, blocks without that second run: the push is what changed (the common case of a
-breaking push, which then costs one run, not two). When that record is older than the base,
-a test someone else broke in between blocks too, and the skip line says how to push anyway.
+breaking push, which then costs one run, not two). So does a test file that no longer
+collects when the last full run ran tests from it (they passed: it collected then). When
+that record is older than the base, a test someone else broke in between blocks too, and the
+skip line says how to push anyway.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from tasks.artifacts import Artifacts, store
-from tasks.artifacts.run import RUN
+from tasks.affected.inputs import Inputs
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import PhaseError
@@ -39,16 +40,15 @@ def signature(record: TestRecord, root: Path) -> tuple[str, str, str]:
     return record.outcome, exc, message
 
 
-def passed_last(config: PhaseConfig) -> set[str]:
-    """The tests the last full run saw pass that the hook has not seen fail since."""
-    from tasks.affected import last_failures
-
-    try:
-        run = store.load(Artifacts(config.reports_dir).run_json, RUN)
-    except PhaseError:  # no full run yet, or an unreadable one: nothing is known to pass
-        return set()
-    passed = {t["nodeid"] for t in run["tests"] if t["outcome"] == "passed"}
-    return passed - set(last_failures.read(config))
+def known_to_pass(found: Inputs, nodeid: str) -> bool:
+    """Whether the last full run saw `nodeid` pass and the hook has not seen it fail since; for
+    a test file's own failure (it did not collect), whether tests from it passed then."""
+    if nodeid in found.failed:
+        return False
+    if "::" in nodeid:
+        return nodeid in found.passed
+    prefix = nodeid + "::"
+    return any(passed.startswith(prefix) for passed in found.passed)
 
 
 def failing_before(
@@ -59,11 +59,12 @@ def failing_before(
     run: HookRun,
     state: Path,
     console: Console,
+    found: Inputs,
 ) -> set[str]:
     """The failed tests of `run` that fail the same way at `base` (only those the last full
-    run did not see pass are run there)."""
-    known = passed_last(config)
-    run = dataclasses.replace(run, failed=tuple(t for t in run.failed if t.nodeid not in known))
+    run, as the selection read it (`found`), did not see pass are run there)."""
+    unknown = tuple(t for t in run.failed if not known_to_pass(found, t.nodeid))
+    run = dataclasses.replace(run, failed=unknown)
     if not run.failed:
         return set()
     console.write(

@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks import gitinfo
+from tasks.affected.inputs import Inputs
 from tasks.affected.model import CommitRange, Selection
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import ConfigError, ExitCode, NoTestsError
 from tasks.hook import repo, report, verdicts
+from tasks.hook.decide import judged, verdict
 from tasks.hook.install import STATE
 
 if TYPE_CHECKING:
-    from tasks.hook.testrun import HookRun
+    from tasks.hook.early import Selected
 
 
 # A selection whose recorded durations add up to less runs in one process even when the
@@ -42,13 +44,20 @@ class Where:
 
     @classmethod
     def of(cls, project: Path) -> Where:
-        top = gitinfo.toplevel(project)
-        if top is None:
-            raise ConfigError(f"{project}: not in a git repository; the hook checks git pushes")
-        git_dir = Path(gitinfo.git(top, "rev-parse", "--absolute-git-dir").strip())
-        common = Path(gitinfo.git(top, "rev-parse", "--git-common-dir").strip())
+        """Asked of git in one process (three on a git older than 2.31, or when a path holds
+        a newline)."""
+        asked = ("--show-toplevel", "--absolute-git-dir", "--git-common-dir")
+        out = gitinfo.git(project, "rev-parse", "--path-format=absolute", *asked, check=False)
+        names = out.removesuffix("\n").split("\n")
+        if len(names) != len(asked) or not all(Path(n).is_absolute() for n in names):
+            top = gitinfo.toplevel(project)
+            if top is None:
+                raise ConfigError(f"{project}: not in a git repository; the hook checks git pushes")
+            names = [str(top)] + [gitinfo.git(top, "rev-parse", a).strip() for a in asked[1:]]
+        top = Path(names[0])
+        common = Path(names[2])
         common = common if common.is_absolute() else top / common
-        return cls(top, git_dir / STATE, common / STATE / "verdicts.json")
+        return cls(top, Path(names[1]) / STATE, common / STATE / "verdicts.json")
 
 
 def by_head(ranges: Sequence[CommitRange]) -> dict[str, list[CommitRange]]:
@@ -63,28 +72,113 @@ def check_ranges(
     config: PhaseConfig, ranges: Sequence[CommitRange], console: Console, *, explain: bool
 ) -> int:
     """Check every pushed head; the push's exit code (1 when any selected test failed)."""
-    # Imported here: the selection is the affected branch's; loaded only when there is work.
-    from tasks.affected.render import explain as explained
-    from tasks.affected.select import select
-
-    where: Where | None = None
+    where = Where.of(config.project)
+    heads = by_head(ranges)
+    found: Inputs | None = None  # what the selection reads, read once for every head
     worst = ExitCode.OK
-    for head, group in by_head(ranges).items():
-        selection = select(config, group)  # within the `hook_budget` option, if set
+    for head, group in heads.items():
+        base = next((r.base for r in group if r.base is not None), None)
+        if len(heads) == 1:  # a push of one commit: pytest starts while the selection is made
+            code, selection, found = _head_start(config, where, head, group, console, explain)
+            if code is not None:
+                worst = max(worst, code)
+                continue
+        else:
+            # Imported here: the selection is the affected branch's; loaded only with work.
+            from tasks.affected.select import selecting
+
+            # Within the `hook_budget` option, if set.
+            selection, found = selecting(config, group, top=where.top, found=found)
         if explain:
-            console.write(f"phasegate: selection for {report.describe(group)}:")
-            console.write(explained(selection))
+            _explain(selection, group, console)
         if selection.nothing_to_test:
             console.write(
                 f"phasegate: {report.describe(group)}: no Python file or config changed; "
                 "nothing to test"
             )
             continue
-        base = next((r.base for r in group if r.base is not None), None)
-        where = where or Where.of(config.project)
-        code = check_head(config, where, head, selection, base, console)
+        code = check_head(config, where, head, selection, base, console, found)
         worst = max(worst, code)
     return int(worst)
+
+
+def _explain(selection: Selection, group: Sequence[CommitRange], console: Console) -> None:
+    from tasks.affected.render import explain as explained
+
+    console.write(f"phasegate: selection for {report.describe(group)}:")
+    console.write(explained(selection))
+
+
+def _left_out(selection: Selection, console: Console) -> None:
+    if selection.left_out:
+        console.write(
+            f"phasegate: hook_budget left out {len(selection.left_out)} test(s): "
+            "they are not run (see --explain)"
+        )
+
+
+def _head_start(
+    config: PhaseConfig,
+    where: Where,
+    head: str,
+    group: Sequence[CommitRange],
+    console: Console,
+    explain: bool,
+) -> tuple[ExitCode | None, Selection, Inputs]:
+    """The selection, made while pytest starts (tasks.hook.early); and the verdict when
+    that pytest ran it (None: check it as without a head start)."""
+    from tasks.hook.early import HeadStart
+
+    prepared: list[tuple[Path, str]] = []
+
+    def prepare() -> Path | None:
+        ready = _ready(config, where, head)
+        prepared.extend([ready] if ready is not None else [])
+        return ready[0] if ready is not None else None
+
+    def announce(selection: Selection) -> None:
+        if explain:
+            _explain(selection, group, console)
+        _left_out(selection, console)
+
+    start = HeadStart(config, where.top, group, console, announce)
+    try:
+        selected, run = start.run(prepare, where.state)
+    except NoTestsError:  # the selected tests ran: none is in the pushed tree
+        console.write("phasegate: none of the selected tests is in the pushed tree: allowed")
+        return ExitCode.OK, *_selected(start.result)
+    selection, found = _selected(selected)
+    if run is None:
+        return None, selection, found
+    python, key = prepared[0]
+    base = next((r.base for r in group if r.base is not None), None)
+    outcome = judged(config, config, where, python, run, base, console, found)
+    code = verdict(config, python, where, key, report.wanted(selection), outcome, console)
+    return code, selection, found
+
+
+def _selected(selected: Selected) -> tuple[Selection, Inputs]:
+    if selected.selection is None or selected.found is None:
+        raise RuntimeError("a head start ended without a selection or an error")
+    return selected.selection, selected.found
+
+
+def _ready(config: PhaseConfig, where: Where, head: str) -> tuple[Path, str] | None:
+    """The interpreter and the verdict key when a head start cannot change what runs: one
+    pytest process, the checkout is the pushed commit, the test environment exists, no verdict
+    is cached for the tree."""
+    from tasks.hook.testrun import one_process
+    from tasks.testenv import env_dir, env_python, is_installed, stamp_path
+
+    python = env_python(config)
+    if not one_process(config) or not is_installed(config):
+        return None
+    owned = (config.project / ".nox", config.project / ".phasegate", config.reports_dir)
+    if repo.head_commit(where.top) != head or repo.checkout_differs(where.top, owned):
+        return None
+    stamp = None if config.venv == "none" else stamp_path(env_dir(config))
+    key = verdicts.key(config, python, repo.tree_of(where.top, head), stamp)
+    return None if verdicts.known(where.cache, key) else (python, key)
 
 
 def push_interpreter(config: PhaseConfig, console: Console) -> Path:
@@ -108,28 +202,25 @@ def check_head(
     selection: Selection,
     base: str | None,
     console: Console,
+    found: Inputs | None = None,
 ) -> ExitCode:
-    """Run the selection on the pushed commit `head`; 1 when a selected test failed."""
+    """Run the selection on the pushed commit `head`; 1 when a selected test failed. `found`:
+    what the selection read (read again when a test fails, if not given)."""
     # Imported here, as what they import: a push with nothing to test never needs them.
-    from tasks.hook.baseline import failing_before
-    from tasks.hook.testrun import explain_failures, run_selected
-    from tasks.testenv import env_dir
+    from tasks.hook.testrun import run_selected
+    from tasks.testenv import env_dir, stamp_path
 
     wanted = report.wanted(selection)
     scope = "the whole suite" if wanted is None else f"{len(wanted)} selected test(s)"
     if selection.full_suite:
         console.write(f"phasegate: the whole suite is selected: {selection.why}")
-    if selection.left_out:
-        console.write(
-            f"phasegate: hook_budget left out {len(selection.left_out)} test(s): "
-            "they are not run (see --explain)"
-        )
+    _left_out(selection, console)
     if wanted == []:
         console.write("phasegate: no test runs the changed code: push allowed")
         return ExitCode.OK
     python = push_interpreter(config, console)
     tree = repo.tree_of(where.top, head)
-    stamp = None if config.venv == "none" else env_dir(config) / "phasegate-install.json"
+    stamp = None if config.venv == "none" else stamp_path(env_dir(config))
     key = verdicts.key(config, python, tree, stamp)
     if verdicts.passed(where.cache, key, wanted):
         console.write(
@@ -145,74 +236,8 @@ def check_head(
                 raise
             console.write("phasegate: none of the selected tests is in the pushed tree: allowed")
             return ExitCode.OK
-        before: set[str] = set()
-        if run.failed and base is not None:
-            before = failing_before(config, where.top, base, python, run, where.state, console)
-        new = [t for t in run.failed if t.nodeid not in before]
-        blocking = explain_failures(tested, config, python, run, new, base) if new else []
-    outcome = Outcome(run, blocking, len(new), sorted(before))
-    return _verdict(config, python, where, key, wanted, outcome, console)
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """A run of the selected tests, with its failures split: the push's, and those that
-    failed the same way before it."""
-
-    run: HookRun
-    blocking: list[str]  # what to print about each failure the push brought
-    new: int
-    before: list[str]
-
-
-def _verdict(
-    config: PhaseConfig,
-    python: Path,
-    where: Where,
-    key: str,
-    wanted: list[str] | None,
-    outcome: Outcome,
-    console: Console,
-) -> ExitCode:
-    run = outcome.run
-    if run.missing:
-        console.write(
-            f"phasegate: {len(run.missing)} selected test(s) are not in the pushed tree "
-            f"(e.g. {run.missing[0]}): not run"
-        )
-    if outcome.before:
-        console.write(
-            f"phasegate: {len(outcome.before)} test(s) failed the same way before this push "
-            "(at its base): not caused by it, they do not block it:"
-        )
-        for nodeid in outcome.before:
-            console.write(f"  {nodeid}")
-    if outcome.new:
-        console.write(
-            f"phasegate: push blocked: {outcome.new} test(s) failed "
-            f"({run.summary} in {run.duration:.1f}s; log: {run.log}):"
-        )
-        for line in outcome.blocking:
-            console.write(line)
-    else:
-        console.write(f"phasegate: {run.summary} in {run.duration:.1f}s: push allowed")
-    if not run.failed:
-        verdicts.remember(where.cache, key, wanted)  # only a clean pass is remembered
-    _after(config, python, run, wanted is None, console)
-    return ExitCode.GATE_FAILED if outcome.new else ExitCode.OK
-
-
-def _after(config: PhaseConfig, python: Path, run: HookRun, whole: bool, console: Console) -> None:
-    """After the verdict: remember what failed, refresh the index in the background (after a
-    whole-suite run: the whole index, which makes the first one for a developer who never ran
-    `validate`)."""
-    from tasks.affected import last_failures, refresh
-
-    try:
-        last_failures.record(config, [t.nodeid for t in run.failed])
-        refresh.start(config, python, [] if whole else list(run.ran))
-    except Exception as exc:  # the verdict is given: bookkeeping must not overturn it
-        console.write(f"phasegate: the verdict stands, but keeping its results failed: {exc!r}")
+        outcome = judged(config, tested, where, python, run, base, console, found)
+    return verdict(config, python, where, key, wanted, outcome, console)
 
 
 @contextlib.contextmanager

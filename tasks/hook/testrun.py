@@ -15,7 +15,7 @@ import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.config import PhaseConfig
 from tasks.console import Console
@@ -25,6 +25,9 @@ from tasks.project_tools import pytest_addopts, uses_xdist
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import check_ran, repro_command, run_pytest
 from tasks.results import TestRecord, format_counts, summarise_record
+
+if TYPE_CHECKING:
+    from tasks.artifacts.impact import ImpactArtifact
 
 SHOWN = 10  # failures explained one by one; the log has the rest
 TRIAGE_NOTE = (
@@ -46,15 +49,24 @@ class HookRun:
     root: Path  # the project's folder it ran in
 
 
-def _extra_args(config: PhaseConfig, quick: bool) -> tuple[str, ...]:
-    """`--no-cov` when the project turns pytest-cov on itself (the hook runs without
-    coverage); `-n0` for a `quick` run when its own args start xdist workers, whose start-up
-    takes longer than a few seconds of tests (as phasegate's reruns do)."""
-    args = [
+def _project_args(config: PhaseConfig) -> list[str]:
+    return [
         *pytest_addopts(config.project),
         *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
         *config.pytest_args,
     ]
+
+
+def one_process(config: PhaseConfig) -> bool:
+    """Whether the project's pytest args start no xdist workers."""
+    return not uses_xdist(_project_args(config))
+
+
+def _extra_args(config: PhaseConfig, quick: bool) -> tuple[str, ...]:
+    """`--no-cov` when the project turns pytest-cov on itself (the hook runs without
+    coverage); `-n0` for a `quick` run when its own args start xdist workers, whose start-up
+    takes longer than a few seconds of tests (as phasegate's reruns do)."""
+    args = _project_args(config)
     extra = ["--no-cov"] if any(a == "--cov" or a.startswith("--cov=") for a in args) else []
     if quick and uses_xdist(args):
         extra.append("-n0")
@@ -71,13 +83,16 @@ def run_selected(
     name: str = "run",
     echo: bool = True,
     quick: bool = False,
+    piped: Path | None = None,
 ) -> HookRun:
     """Run `nodeids` (None: the whole suite) once; their outcomes as the recorder saw them.
-    The record, log and ids file are `<state>/<name>.*`; `quick`: expected to take seconds."""
-    order = FILE
+    The record, log and ids file are `<state>/<name>.*`; `quick`: expected to take seconds.
+    `piped`: a named pipe pytest reads the node ids from instead (tasks.hook.early)."""
+    order = FILE if piped is None else Order(OrderKind.IDS, ids=piped)
     if nodeids is not None:
         ids = state / f"{name}.ids"
         ids.parent.mkdir(parents=True, exist_ok=True)
+        ids.unlink(missing_ok=True)  # a head start's pipe, left by a hook that was killed
         ids.write_text("".join(f"{n}\n" for n in nodeids), encoding="utf-8")
         order = Order(OrderKind.IDS, ids=ids)
     inv = Invocation(
@@ -110,9 +125,11 @@ def explain_failures(
     run: HookRun,
     failed: Sequence[TestRecord],
     base: str | None,
+    index: ImpactArtifact | None = None,
 ) -> list[str]:
     """For each failure: its node id, triage category and why, and the repro command (shown
-    for the user's own checkout, `shown`, even when a temporary worktree was `tested`)."""
+    for the user's own checkout, `shown`, even when a temporary worktree was `tested`).
+    `index`: the impact index, when the selection has read it already."""
     # Imported here: only a push that broke something pays for triage's rules.
     from tasks.triage.probe import GitProbe
     from tasks.triage.rules import classify
@@ -121,7 +138,7 @@ def explain_failures(
     # base classes too), as for a validation's triage.
     ran = {"rootdir": str(run.rootdir), "tests": [{"nodeid": n} for n in run.ran]}
     layout = project_layout(tested, ran)
-    lines = indexed_lines(tested, {t.nodeid for t in failed})
+    lines = indexed_lines(tested, {t.nodeid for t in failed}, index)
     probe = GitProbe(tested, layout, base, lines)
     rootdir = run.rootdir
     if rootdir.is_relative_to(tested.project):
@@ -142,19 +159,15 @@ def explain_failures(
     return said
 
 
-def indexed_lines(config: PhaseConfig, nodeids: set[str]) -> dict[str, dict[str, set[int]]]:
+def indexed_lines(
+    config: PhaseConfig, nodeids: set[str], data: ImpactArtifact | None = None
+) -> dict[str, dict[str, set[int]]]:
     """The lines each of `nodeids` executed in the last instrumented run (impact.json, when
-    one exists), as triage's probe reads them: node id -> absolute path -> lines. They let
-    the rules weigh which side changed since the base; without them the rules do without."""
-    from tasks.artifacts import Artifacts, store
-    from tasks.artifacts.impact import IMPACT
-    from tasks.errors import PhaseError
-
-    path = Artifacts(config.reports_dir).impact_json
-    try:
-        data = store.load(path, IMPACT) if path.is_file() else None
-    except PhaseError:
-        data = None  # unreadable or another format: evidence we go without
+    one exists; `data`, when already read), as triage's probe reads them: node id -> absolute
+    path -> lines. They let the rules weigh which side changed since the base; without them
+    the rules do without."""
+    if data is None:
+        data = _load_index(config)
     if data is None:
         return {}
     wanted = {i: t for i, t in enumerate(data["tests"]) if t in nodeids}
@@ -166,3 +179,15 @@ def indexed_lines(config: PhaseConfig, nodeids: set[str]) -> dict[str, dict[str,
                 if i in wanted:
                     result.setdefault(wanted[i], {}).setdefault(where, set()).add(int(line))
     return result
+
+
+def _load_index(config: PhaseConfig) -> ImpactArtifact | None:
+    from tasks.artifacts import Artifacts, store
+    from tasks.artifacts.impact import IMPACT
+    from tasks.errors import PhaseError
+
+    path = Artifacts(config.reports_dir).impact_json
+    try:
+        return store.load(path, IMPACT) if path.is_file() else None
+    except PhaseError:
+        return None  # unreadable or another format: evidence we go without

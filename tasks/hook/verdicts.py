@@ -69,6 +69,11 @@ def passed(path: Path, verdict_key: str, wanted: Sequence[str] | None) -> bool:
     return wanted is not None and set(wanted) <= set(entry.get("passed") or [])
 
 
+def known(path: Path, verdict_key: str) -> bool:
+    """Whether anything passed under the key (else no selection is decided by the cache)."""
+    return verdict_key in _load(path)
+
+
 def remember(path: Path, verdict_key: str, ran: Sequence[str] | None) -> None:
     """Record a passing run of `ran` (None: the whole suite) under the key."""
     verdicts = _load(path)
