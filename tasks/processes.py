@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -107,7 +108,24 @@ def exited(pid: int) -> bool:
 
 
 def wait_exit(pid: int, deadline: float) -> bool:
-    """Wait until our child `pid` exits (True) or `deadline` passes (False); never reaps."""
+    """Wait until our child `pid` exits (True) or `deadline` passes (False); never reaps.
+    Where the system has pidfds (Linux), woken the moment it exits; else by polling."""
+    try:
+        fd = os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):  # not Linux, or already reaped
+        return _poll_exit(pid, deadline)
+    try:
+        while not exited(pid):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            select.select([fd], [], [], left)  # readable once it has exited
+        return True
+    finally:
+        os.close(fd)
+
+
+def _poll_exit(pid: int, deadline: float) -> bool:
     pause = 0.001
     while not exited(pid):
         left = deadline - time.monotonic()

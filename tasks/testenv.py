@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import dependency_groups
-
 from tasks.config import PhaseConfig, load_pyproject
 from tasks.console import Console
 from tasks.errors import ConfigError, EnvironmentSetupError
@@ -84,6 +82,8 @@ def _dependency_groups(project: Path, pyproject: Mapping[str, Any]) -> tuple[lis
     if not names:
         return [], []
     try:
+        import dependency_groups  # only here: it imports packaging, which a push never needs
+
         requirements = list(dependency_groups.resolve(groups, *names))
     except (ValueError, TypeError, LookupError) as exc:
         raise ConfigError(

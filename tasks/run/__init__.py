@@ -1,6 +1,5 @@
 """The `run` step: one instrumented suite run, what coverage measures, and the
 background coverage reporter."""
 
-from tasks.run.step import run_step
-
-__all__ = ["run_step"]
+# Nothing is imported here: a module of the step (its rules, a helper) loads without the
+# step itself (the pre-push hook uses triage's rules, not its step). The step: `.step`.

@@ -1,5 +1,4 @@
 """The `stability` step: varied-order runs, suspects rerun and classified, quarantine."""
 
-from tasks.stability.step import stability_step
-
-__all__ = ["stability_step"]
+# Nothing is imported here: a module of the step (its rules, a helper) loads without the
+# step itself (the pre-push hook uses triage's rules, not its step). The step: `.step`.

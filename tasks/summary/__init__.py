@@ -1,5 +1,4 @@
 """The `summary` step: the phase summary in markdown and its trend chart."""
 
-from tasks.summary.step import summary_step
-
-__all__ = ["summary_step"]
+# Nothing is imported here: a module of the step (its rules, a helper) loads without the
+# step itself (the pre-push hook uses triage's rules, not its step). The step: `.step`.

@@ -1,5 +1,4 @@
 """The `triage` step: every failure's category, evidence, fix and repro command."""
 
-from tasks.triage.step import triage_step
-
-__all__ = ["triage_step"]
+# Nothing is imported here: a module of the step (its rules, a helper) loads without the
+# step itself (the pre-push hook uses triage's rules, not its step). The step: `.step`.
