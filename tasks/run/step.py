@@ -92,8 +92,7 @@ def run_step(
         ),
         console,
     )
-    if config.shard_plan is not None:  # a shard job: its split, from the run's own record
-        record_split(config, result.record, console)
+    record_split(config, result.record, console)  # a shard job's split: shard.json
     record = check_ran(result, config, arts.run_log)
     run_id = uuid.uuid4().hex
     arts.impact_json.unlink(missing_ok=True)

@@ -101,10 +101,11 @@ def shard_config(config: PhaseConfig, *, fresh: bool) -> PhaseConfig:
 
 
 def record_split(config: PhaseConfig, record: Mapping[str, Any] | None, console: Console) -> None:
-    """shard.json from the run step's record (a record without a split: the run stopped
-    before it; the run step's own checks explain why)."""
+    """A shard job's shard.json from the run step's record (nothing for a run that is not a
+    shard's; a record without a split: the run stopped before it, and the run step's own
+    checks explain why)."""
     split = None if record is None else record.get("shard")
-    if record is None or split is None:
+    if config.shard_plan is None or record is None or split is None:
         return
     folder = config.reports_dir
     plan = store.load(plan_file(folder), SHARD_PLAN)
