@@ -96,6 +96,7 @@ def test_combined_shards_equal_one_machines_run(pair: Pair) -> None:
     assert pair.combined == 1  # exits like validate: the same gates fail
     one, merged = (read(p / REPORTS / "run.json") for p in (pair.one, pair.split))
     assert merged["counts"] == one["counts"]
+    assert "shard" not in read(pair.split / REPORTS / "run-record.json")  # no one shard's split
     assert merged["pass_rate"] == one["pass_rate"]
     assert list(outcomes(pair.split).items()) == list(outcomes(pair.one).items())  # order too
     totals = [

@@ -109,3 +109,17 @@ def test_a_suspect_in_a_shard_is_rerun_with_its_own_test(tmp_path: Path) -> None
     holder = next(f for f in folders if flaky in load_shard(f)["tests"])
     assert [row["nodeid"] for row in read(holder / "stability.json")["flaky"]] == [flaky]
     assert codes[folders.index(holder)] == 1
+
+
+def test_a_shard_whose_process_dies_still_records_its_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies inside a test, before its record: the journal gives the split."""
+    project = sample(tmp_path, "stuck")
+    monkeypatch.setenv("STUCK", "segv")
+    assert main(["--project", str(project), "run", "-q", "--shard", "1/1"]) == 1
+    folder = project / REPORTS / "shards" / "1-of-1"
+    assert "test_stuck" in read(folder / "run.json")["tests"][1]["nodeid"]  # named as the error
+    shard = load_shard(folder)
+    assert shard["tests"] == shard["collected"]
+    assert "tests/test_stuck.py::test_stuck" in shard["tests"]
