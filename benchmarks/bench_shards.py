@@ -6,11 +6,12 @@ verdict against one machine's; then pytest-xdist inside a job against none.
 
 Run it with the test environment's interpreter and `venv = "none"` (phasegate importable
 there, e.g. PYTHONPATH=<phasegate checkout>). Per round, one after another: the whole suite
-(`phasegate run`), each shard job of each N (`phasegate run --shard K/N`, which also collects
-and splits), `phasegate combine`, and the suite under `pytest_args = ["-n", "2"]`. Rounds
-alternate the order. Shards are balanced by the previous whole run's durations (copied to a
-file, as CI caches one). Checks: the combined counts, per-test outcomes and coverage totals
-equal the whole run's, and the impact index under xdist has per-test contexts.
+(`phasegate run`), each shard job of each N (`phasegate run --shard K/N`: its pytest process
+collects the whole suite and keeps its share), `phasegate combine`, and the suite under
+`pytest_args = ["-n", "2"]`. Rounds alternate the order. Shards are balanced by the previous
+whole run's durations (copied to a file, as CI caches one). Checks: the combined counts,
+per-test outcomes and coverage totals equal the whole run's, and the impact index under xdist
+has per-test contexts.
 """
 
 from __future__ import annotations

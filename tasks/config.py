@@ -61,8 +61,8 @@ class PhaseConfig:
     timeout: float | None = None  # None: derived per run (tasks.pytest_runner.run_limit)
     shard: str | None = None  # "K/N": reports_dir is then <reports_dir>/shards/K-of-N
     durations: str | None = None
-    # The node ids file of this shard's tests (set by tasks.shards.select, never an option).
-    selection: Path | None = None
+    # The plan its full runs split the suite by (set by tasks.shards.select, never an option).
+    shard_plan: Path | None = None
     hook_budget: float | None = None  # seconds for the hook's selection; None: no limit
     jobs: int | None = None  # None: the CPUs phasegate may use (tasks.processes.usable_cpus)
     suspect_reruns: str = "batch"

@@ -80,7 +80,7 @@ def run_step_named(
         retire_previous_run(Artifacts(config.reports_dir), config.summary, started)
     python = ensure_env(config, console) if name in RUNS_PYTEST else env_python(config)
     if config.shard and name in RUNS_PYTEST:  # only this shard's tests (tasks.shards)
-        config = shard_config(config, python, console, fresh=name == "run")
+        config = shard_config(config, fresh=name == "run")
     console.step(f"step {name}: phase {config.phase}, project {config.project}")
     if ahead is not None and name == "run":
         tmpdir = ahead.start(config, python)

@@ -119,7 +119,7 @@ def wait_exit(pid: int, deadline: float) -> bool:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            select.select([fd], [], [], left)  # readable once it has exited
+            select.select([fd], [], [], min(left, 3600.0))  # readable once it has exited
         return True
     finally:
         os.close(fd)

@@ -23,7 +23,7 @@ _STRIPPED_ENV = (
     "PHASEGATE_RECORD",
     "PHASEGATE_JOURNAL",
     "PHASEGATE_ORDER",
-    "PHASEGATE_SELECT",
+    "PHASEGATE_SHARD_PLAN",
 )
 _HIDDEN_IN_REPLAY = ("PHASEGATE_RECORD", "PHASEGATE_JOURNAL")
 
@@ -92,8 +92,9 @@ def build(config: PhaseConfig, python: Path, inv: Invocation) -> tuple[list[str]
         "PHASEGATE_ORDER": str(inv.order),
         "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), *(str(p) for p in config.pythonpath_dirs)]),
     }
-    if config.selection is not None:
-        extra["PHASEGATE_SELECT"] = str(config.selection)  # a shard's tests (tasks.shards)
+    if config.shard_plan is not None and inv.order.kind is not OrderKind.IDS:
+        # A shard's full run splits the suite itself (tasks.shards); a rerun runs its ids.
+        extra["PHASEGATE_SHARD_PLAN"] = str(config.shard_plan)
     if inv.tmpdir is not None:
         extra.update(dict.fromkeys(("TMPDIR", "TEMP", "TMP"), str(inv.tmpdir)))
     if cov is not None:

@@ -82,6 +82,8 @@ def read_journal(path: Path) -> Record | None:
         "counts": counts_like_pytest(reports),
         "reports": reports,
         "unfinished": list(started.values()),
+        # A shard's process: its split, made before the first test (phasegate_shard).
+        **({"shard": collected["shard"]} if collected.get("shard") else {}),
     }
 
 

@@ -16,7 +16,14 @@ from conftest import FIXTURES, commit_all, git
 
 from tasks.artifacts import store
 from tasks.artifacts.run import RUN
-from tasks.artifacts.shard import DURATIONS, SHARD, SHARDS, load_shard
+from tasks.artifacts.shard import (
+    DURATIONS,
+    SHARD,
+    SHARD_PLAN,
+    SHARDS,
+    ShardPlanArtifact,
+    load_shard,
+)
 from tasks.artifacts.stability import STABILITY
 from tasks.cli import main
 from tasks.config import load_config
@@ -26,7 +33,6 @@ from tasks.impact import ImpactIndex
 from tasks.orders import FILE
 from tasks.pytest_command import Invocation
 from tasks.pytest_runner import run_pytest
-from tasks.shards.select import collect
 from tasks.shards.split import split
 
 pytestmark = pytest.mark.xdist_group("shards")
@@ -90,6 +96,7 @@ def test_combined_shards_equal_one_machines_run(pair: Pair) -> None:
     assert pair.combined == 1  # exits like validate: the same gates fail
     one, merged = (read(p / REPORTS / "run.json") for p in (pair.one, pair.split))
     assert merged["counts"] == one["counts"]
+    assert "shard" not in read(pair.split / REPORTS / "run-record.json")  # no one shard's split
     assert merged["pass_rate"] == one["pass_rate"]
     assert list(outcomes(pair.split).items()) == list(outcomes(pair.one).items())  # order too
     totals = [
@@ -298,20 +305,24 @@ def test_a_flaky_test_found_in_its_shard_stays_flaky_after_combine(tmp_path: Pat
     assert (flaky_gate["status"], flaky_gate["actual"]) == ("fail", "1")
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 7])
+@pytest.mark.parametrize("n", [2, 7])
 def test_each_shard_collects_exactly_its_share(pair: Pair, n: int, tmp_path: Path) -> None:
-    """The plugin's selection, for real: each shard's pytest collects its tests and no other,
-    the module that fails to collect in exactly one shard (durations: one machine's run)."""
+    """The plan phasegate writes, through its pytest command: each shard's process collects
+    the whole suite and keeps its share of phasegate's own split, the module that fails to
+    collect reported by exactly one (durations: one machine's run)."""
     config = load_config(pair.one)
     console = Console(quiet=True)
-    entries, _ = collect(
-        dataclasses.replace(config, reports_dir=tmp_path), Path(sys.executable), console
-    )
     durations = {t["nodeid"]: t["duration"] for t in read(pair.one / REPORTS / "run.json")["tests"]}
     seen: list[str] = []
-    for k, group in enumerate(split(entries, durations, n), start=1):
-        ids = tmp_path / f"{k}.txt"
-        ids.write_text("".join(t + "\n" for t in group), encoding="utf-8")
+    entries: list[str] = []
+    for k in range(1, n + 1):
+        plan: ShardPlanArtifact = {
+            "shard": k,
+            "of": n,
+            "durations": durations,
+            "durations_from": "",
+        }
+        store.write(tmp_path / f"{k}.plan", SHARD_PLAN, plan)
         inv = Invocation(
             label="collect",
             order=FILE,
@@ -320,13 +331,15 @@ def test_each_shard_collects_exactly_its_share(pair: Pair, n: int, tmp_path: Pat
             extra_args=("--collect-only",),
             echo=False,
         )
-        result = run_pytest(
-            dataclasses.replace(config, selection=ids), Path(sys.executable), inv, console
-        )
+        sharded = dataclasses.replace(config, shard_plan=tmp_path / f"{k}.plan")
+        result = run_pytest(sharded, Path(sys.executable), inv, console)
         assert result.record is not None
+        entries = result.record["shard"]["collected"]
+        group = split(entries, durations, n)[k - 1]
+        assert result.record["shard"]["tests"] == group
         errors = [r["nodeid"] for r in result.record["reports"] if r["when"] == "collect"]
-        assert sorted(result.record["order"] + errors) == sorted(group)
-        seen += result.record["order"] + errors
+        assert result.record["order"] + errors == group
+        seen += group
     assert sorted(seen) == sorted(entries)
     assert "tests/test_broken_import.py" in entries
 

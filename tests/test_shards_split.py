@@ -3,8 +3,13 @@ by the recorded durations (pytest-split's least-duration algorithm), determinist
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from tasks.pytest_command import PLUGIN_DIR
 from tasks.shards.split import parse_shard, shard_name, split, weights
 
 # A suite as the split sees it: tests in collection order, then a module that failed to
@@ -90,3 +95,65 @@ def test_a_new_test_lands_in_one_shard_and_the_balance_holds() -> None:
     assert sorted(t for g in groups for t in g) == ["a", "b", "c", "d", "new"]
     totals = [sum(durations.get(t, 4.5) for t in g) for g in groups]
     assert max(totals) - min(totals) <= 4.5  # at most one median test apart
+
+
+# The same proof through the plugin: real pytest sessions (in this process, fast), each given
+# the plan of shard K of N, collect the whole suite and keep their share.
+PLUGIN_IDS = [f"test_{m}_split.py::test_{i}" for m in "abc" for i in range(5)]
+BAD = "test_bad_split.py"  # fails to collect: pytest collects it between b and c
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("suite")
+    for m in "abc":
+        body = "".join(f"def test_{i}():\n    pass\n\n\n" for i in range(5))
+        (root / f"test_{m}_split.py").write_text(body, encoding="utf-8")
+    # Fails in pytest's collection, not at import: a module cached by an earlier session in
+    # this process fails again.
+    bad = 'import pytest\n\n@pytest.mark.parametrize("x", [1], ids=["a", "b"])\n'
+    (root / BAD).write_text(bad + "def test_x(x):\n    pass\n", encoding="utf-8")
+    return root
+
+
+def plugin_share(
+    suite: Path, tmp: Path, k: int, n: int, durations: dict[str, float]
+) -> dict[str, Any]:
+    """The recorder's output of one `--collect-only` session of shard k of n."""
+    plan, record = tmp / f"plan-{k}-{n}.json", tmp / f"record-{k}-{n}.json"
+    plan.write_text(json.dumps({"shard": k, "of": n, "durations": durations}), encoding="utf-8")
+    env = {"PHASEGATE_SHARD_PLAN": str(plan), "PHASEGATE_RECORD": str(record)}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only the recorder: a fast start
+    args = ["-p", "phasegate_recorder", "-p", "no:cacheprovider"]
+    args += ["--collect-only", "-q", "--import-mode=importlib", "--continue-on-collection-errors"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(PLUGIN_DIR))
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.delenv("PHASEGATE_ORDER", raising=False)
+        code = pytest.main([*args, "--rootdir", str(suite), str(suite)])
+    data: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+    assert data["exitstatus"] == int(code)
+    return data
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+@pytest.mark.parametrize("timed", [False, True], ids=["no-durations", "durations"])
+def test_every_test_is_in_exactly_one_shard_through_the_plugin(
+    suite: Path, tmp_path: Path, n: int, timed: bool
+) -> None:
+    ids = [*PLUGIN_IDS, BAD]
+    durations = {t: float((i * 7) % 11 + 1) for i, t in enumerate(PLUGIN_IDS[:12])} if timed else {}
+    records = [plugin_share(suite, tmp_path, k, n, durations) for k in range(1, n + 1)]
+    shares = [r["shard"] for r in records]
+    assert all(s["collected"] == ids for s in shares)  # every process collected the whole suite
+    assert [s["tests"] for s in shares] == split(ids, durations, n)  # phasegate's own split
+    flat = [t for s in shares for t in s["tests"]]
+    assert sorted(flat) == sorted(ids)  # none lost, none twice
+    for record in records:
+        mine = record["shard"]["tests"]
+        assert record["order"] == [t for t in mine if "::" in t]  # the rest deselected
+        errors = [r["nodeid"] for r in record["reports"] if r["when"] == "collect"]
+        assert errors == [t for t in mine if t == BAD]  # only its shard reports the error
+        assert record["exitstatus"] == (1 if BAD in mine else 0)  # and fails for it
+        assert record["counts"].get("error", 0) == len(errors)

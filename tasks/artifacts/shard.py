@@ -1,10 +1,13 @@
 """shard.json: what one shard job ran (`--shard K/N`): its place in the split, the whole
-collection it was cut from, and what must match across shards (commit, config, durations);
+collection it was cut from, and what must match across shards (commit, config, durations),
+written from the run step's record; shard-plan.json: what each full pytest run of the job
+splits the suite by (K, N, the recorded durations; read by the plugin, phasegate_shard);
 durations.json: each test's recorded duration, which balances the next split; shards.json:
 which shards `combine` merged into the reports folder.
 
 Format history:
     shard.json 1: first version.
+    shard-plan.json 1: first version.
     durations.json 1: first version.
     shards.json 1: first version.
 """
@@ -32,6 +35,13 @@ class ShardArtifact(TypedDict):
     expected_seconds: float  # the share's recorded duration (the medians included)
 
 
+class ShardPlanArtifact(TypedDict):
+    shard: int  # K
+    of: int  # N
+    durations: dict[str, float]  # node id -> seconds, as read_durations found them
+    durations_from: str  # the file they came from ("" = none: round-robin)
+
+
 class DurationsArtifact(TypedDict):
     durations: dict[str, float]  # node id -> seconds (setup, call and teardown)
 
@@ -51,6 +61,7 @@ class ShardsArtifact(TypedDict):
 
 
 SHARD = Kind("shard", ShardArtifact, 1, produced_by="run --shard K/N")
+SHARD_PLAN = Kind("shard-plan", ShardPlanArtifact, 1, produced_by="run --shard K/N")
 DURATIONS = Kind("durations", DurationsArtifact, 1, produced_by="combine")
 SHARDS = Kind("shards", ShardsArtifact, 1, produced_by="combine")
 
@@ -59,9 +70,9 @@ def shard_json(folder: Path) -> Path:
     return folder / "shard.json"
 
 
-def selection_file(folder: Path) -> Path:
-    """The shard's node ids, one a line: what PHASEGATE_SELECT names."""
-    return folder / "shard-tests.txt"
+def plan_file(folder: Path) -> Path:
+    """The split's inputs, what PHASEGATE_SHARD_PLAN names."""
+    return folder / "shard-plan.json"
 
 
 def load_shard(folder: Path) -> ShardArtifact:

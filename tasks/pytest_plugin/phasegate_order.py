@@ -12,9 +12,7 @@ PHASEGATE_ORDER:
                 every test in it; only their files are collected, the rest is deselected as pytest
                 deselects; never a command line, whatever its length
 
-PHASEGATE_SELECT=PATH (a shard's tests, whatever the order): one node id a line; only their
-files are collected (a line naming a file that failed to collect collects it, so its error is
-reported), the other tests are deselected before the order applies.
+A shard's share of the suite (PHASEGATE_SHARD_PLAN) is phasegate_shard's.
 """
 
 from __future__ import annotations
@@ -100,25 +98,8 @@ def _select(config, items, wanted):
     config.phasegate_selection = {"matched": matched, "missing": missing}
 
 
-def _files(config, nodeids):
-    root = str(config.rootpath)
-    return {os.path.normpath(os.path.join(root, nodeid.split("::", 1)[0])) for nodeid in nodeids}
-
-
-def configure_select(config):
-    """A shard's tests (PHASEGATE_SELECT): the ids, and the files to collect."""
-    path = os.environ.get("PHASEGATE_SELECT")
-    config.phasegate_select = None
-    config.phasegate_select_files = None
-    if path:
-        ids = [nodeid for nodeid, _ in _read_wanted(path)]
-        config.phasegate_select = set(ids)
-        config.phasegate_select_files = _files(config, ids)
-
-
 def configure_order(config):
     """Read the order once; for `ids:`, the files to collect (absolute paths)."""
-    configure_select(config)
     order = os.environ.get("PHASEGATE_ORDER", "file")
     config.phasegate_wanted = None
     config.phasegate_files = None
@@ -144,29 +125,16 @@ def pytest_ignore_collect(collection_path, config):
     (their imports happen, no other module's); directories and conftest files as always."""
     if collection_path.name in ("conftest.py", "__init__.py") or collection_path.is_dir():
         return None
+    files = getattr(config, "phasegate_files", None)
     path = os.path.normpath(str(collection_path))
-    for name in ("phasegate_files", "phasegate_select_files"):
-        files = getattr(config, name, None)
-        if files is not None and path not in files and not _under(config, name, path):
-            return True
+    if files is not None and path not in files:
+        # A folder's path (a changed conftest.py's tests): every file under it is collected.
+        return None if path.startswith(getattr(config, "phasegate_folders", ())) else True
     return None
-
-
-def _under(config, name, path):
-    """Whether `path` is inside a folder the ids file names (an `ids:` order only)."""
-    if name != "phasegate_files":
-        return False
-    return path.startswith(getattr(config, "phasegate_folders", ()))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
-    selected = getattr(config, "phasegate_select", None)
-    if selected is not None:
-        dropped = [item for item in items if item.nodeid not in selected]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = [item for item in items if item.nodeid in selected]
     order = os.environ.get("PHASEGATE_ORDER", "file")
     if order == "reverse":
         items.reverse()

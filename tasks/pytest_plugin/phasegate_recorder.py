@@ -3,18 +3,21 @@
 Loaded into the project's test process with ``-p phasegate_recorder`` from a folder that holds
 only phasegate's plugin files (``phasegate_*``), so it can never shadow a module of the project
 under test (many projects have a ``tasks`` module of their own). It imports nothing but the
-standard library, pytest and ``phasegate_order`` (the order and selection of the tests).
+standard library, pytest, ``phasegate_order`` (the order and selection of the tests) and
+``phasegate_shard`` (a shard job's share of the suite).
 
 Environment:
   PHASEGATE_RECORD   where to write the JSON record at the end of the session (required)
   PHASEGATE_JOURNAL  where to write, as it happens, each test's start, reports and finish: what
                      phasegate reads when the process is killed or dies before the record
   PHASEGATE_ORDER    file | reverse | shuffle:SEED | ids:PATH (see phasegate_order)
+  PHASEGATE_SHARD_PLAN  a shard's plan: split the collection, keep its share (phasegate_shard)
 
 Record format history:
     1: first version.
     2: keys (stable ids of parametrized tests), unfinished (tests started and never finished),
        matched and missing (for an ids: order).
+    3: shard (a shard's process only: its split, see phasegate_shard).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from phasegate_order import (  # the order hooks are this plugin's too
     pytest_ignore_collect,
     stable_key,
 )
+from phasegate_shard import configure_shard, hold_back, recorded_split
 
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 MAX_TEXT = 20000
 
 
@@ -109,6 +113,9 @@ def pytest_make_collect_report(collector):
     report = outcome.get_result()
     call = report.__dict__.get("call")
     _attach(report, getattr(call, "excinfo", None))
+    held = hold_back(collector.config, report)  # a shard's: reported after the split, or not
+    if held is not None:
+        outcome.force_result(held)
 
 
 class Journal:
@@ -184,7 +191,10 @@ class Recorder:
     def pytest_collection_finish(self, session):
         self.order = [item.nodeid for item in session.items]
         self.keys = {item.nodeid: key for item in session.items if (key := stable_key(item))}
-        self.journal.write("collected", order=self.order, keys=self.keys, xdist=self._xdist())
+        self.journal.write(
+            "collected", order=self.order, keys=self.keys, xdist=self._xdist(),
+            shard=recorded_split(self.config),
+        )  # fmt: skip
 
     def pytest_collectstart(self, collector):
         if isinstance(collector, pytest.Module):
@@ -241,6 +251,9 @@ class Recorder:
             "unfinished": self._unfinished(),
             **getattr(self.config, "phasegate_selection", {}),
         }
+        split = recorded_split(self.config)
+        if split is not None:
+            record["shard"] = split
         path = os.environ["PHASEGATE_RECORD"]
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
@@ -253,6 +266,7 @@ class Recorder:
 
 def pytest_configure(config):
     configure_order(config)
+    configure_shard(config)
     if os.environ.get("PHASEGATE_RECORD") and not _is_worker(config):
         config.pluginmanager.register(Recorder(config), "phasegate_recorder_instance")
 

@@ -22,6 +22,7 @@ from tasks.orders import FILE
 from tasks.pytest_command import CoverageSpec, Invocation
 from tasks.pytest_runner import check_ran, run_pytest
 from tasks.results import format_counts, format_rate, pass_rate, summarise_record
+from tasks.shards.select import record_split
 from tasks.sources import coverage_sources, starts_early
 
 
@@ -91,6 +92,7 @@ def run_step(
         ),
         console,
     )
+    record_split(config, result.record, console)  # a shard job's split: shard.json
     record = check_ran(result, config, arts.run_log)
     run_id = uuid.uuid4().hex
     arts.impact_json.unlink(missing_ok=True)

@@ -39,7 +39,7 @@ def merge_records(records: Sequence[dict[str, Any]], collected: Sequence[str]) -
         counts["error"] = counts.get("error", 0) - repeated
     order = sorted((n for r in records for n in r["order"]), key=lambda n: position.get(n, 0))
     return {
-        **records[0],
+        **{k: v for k, v in records[0].items() if k != "shard"},  # one shard's split: not this
         "exitstatus": max(int(r["exitstatus"]) for r in records),
         "collected": sum(int(r.get("collected", 0)) for r in records),
         "deselected": 0,

@@ -1,31 +1,35 @@
-"""A shard job's share of the suite: collect the tests (a `--collect-only` pytest run in the
-test environment, through phasegate's runner), split them (tasks.shards.split) by the recorded
-durations, and record the split in shard.json; every later pytest process of the job then runs
-only the shard's tests (PHASEGATE_SELECT, tasks/pytest_plugin/phasegate_order.py)."""
+"""A shard job's share of the suite, split inside each pytest process as pytest-split does.
+
+phasegate writes the plan (shard-plan.json: K, N and the recorded durations read here) and names
+it to every full pytest run of the job (PHASEGATE_SHARD_PLAN); each process collects the whole
+suite, splits it (tasks/pytest_plugin/phasegate_split.py, the one implementation), keeps its
+share and records the split (tasks/pytest_plugin/phasegate_shard.py). No separate collection:
+the run step's record gives shard.json, and every stability run of the job must have split
+alike (a run that collected otherwise is an error naming it). Reruns (ids: orders) run their
+ids and never split."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tasks import gitinfo
-from tasks.artifacts import Artifacts, store, write_text_atomic
+from tasks.artifacts import Artifacts, store
 from tasks.artifacts.shard import (
     SHARD,
+    SHARD_PLAN,
     ShardArtifact,
+    ShardPlanArtifact,
     load_shard,
-    selection_file,
+    plan_file,
     shard_json,
 )
 from tasks.config import PhaseConfig
 from tasks.console import Console
-from tasks.errors import ConfigError, NoTestsError, PhaseError
-from tasks.orders import FILE
-from tasks.pytest_command import Invocation
-from tasks.pytest_runner import run_pytest
-from tasks.shards.split import digest, split, weights
+from tasks.errors import ConfigError, PhaseError
+from tasks.shards.split import digest
 
 # The settings that decide which tests a shard runs and how: shards (and `combine`) that
 # differ in one of them are not parts of the same suite run.
@@ -73,79 +77,88 @@ def read_durations(config: PhaseConfig) -> tuple[dict[str, float], str]:
     return {}, ""
 
 
-def collect(config: PhaseConfig, python: Path, console: Console) -> tuple[list[str], str]:
-    """Every collected test in pytest's order, then every module that failed to collect
-    (each reported by the one shard it falls to); and pytest's rootdir."""
-    folder = config.reports_dir
-    inv = Invocation(
-        label="collect", order=FILE, record=folder / "collect-record.json",
-        log=folder / "collect.log", extra_args=("--collect-only", "-q"), echo=False,
-    )  # fmt: skip
-    result = run_pytest(dataclasses.replace(config, selection=None), python, inv, console)
-    record: dict[str, Any] | None = result.record
-    if record is None:
-        raise PhaseError(
-            f"pytest --collect-only stopped before reporting (exit {result.exit_code}); "
-            f"full log: {inv.log}"
-        )
-    ids = list(dict.fromkeys(record["order"]))
-    broken = [r["nodeid"] for r in record["reports"] if r["when"] == "collect"]
-    entries = ids + [n for n in dict.fromkeys(broken) if n not in ids]
-    if not entries:
-        raise NoTestsError(f"no tests collected for the split; full log: {inv.log}")
-    return entries, str(record["rootdir"])
-
-
-def plan(config: PhaseConfig, python: Path, console: Console, k: int, n: int) -> ShardArtifact:
-    """Collect, split and record shard `k` of `n` (run by `run --shard`)."""
-    entries, rootdir = collect(config, python, console)
-    durations, source = read_durations(config)
-    if n > len(entries):
-        raise ConfigError(
-            f"{config.where('shard')}: the suite has {len(entries)} tests, too few for {n} "
-            f"shards; use at most {len(entries)}"
-        )
-    groups = split(entries, durations, n)
-    weight = dict(zip(entries, weights(entries, durations), strict=True))
-    mine = groups[k - 1]
-    return {
-        "shard": k,
-        "of": n,
-        "commit": gitinfo.head(config.project),
-        "fingerprint": fingerprint(config),
-        "project": str(config.project),
-        "rootdir": rootdir,
-        "durations_from": source,
-        "durations_digest": digest(durations),
-        "collected_digest": digest(entries),
-        "collected": entries,
-        "tests": mine,
-        "expected_seconds": round(sum(weight[t] for t in mine), 3),
-    }
-
-
-def shard_config(
-    config: PhaseConfig, python: Path, console: Console, *, fresh: bool
-) -> PhaseConfig:
-    """The config whose pytest processes run only this shard's tests. `fresh` (the run
-    step): collect and split anew; else (stability on its own) the run step's split."""
+def shard_config(config: PhaseConfig, *, fresh: bool) -> PhaseConfig:
+    """The config whose full pytest runs keep only this shard's tests. `fresh` (the run step):
+    a new plan from the durations recorded now, and no shard.json until the run's record
+    gives it; else (stability on its own) the run step's plan, checked against its settings."""
     folder, (k, n) = config.reports_dir, config.shard_spec or (1, 1)
     if fresh:
-        data = plan(config, python, console, k, n)
-        lines = "".join(t + "\n" for t in data["tests"])
-        write_text_atomic(selection_file(folder), lines)
-        store.write(shard_json(folder), SHARD, data)
-        source = data["durations_from"] or "none recorded: round-robin"
-        console.step(
-            f"shard {data['shard']}/{data['of']}: {len(data['tests'])} of "
-            f"{len(data['collected'])} collected (recorded ~{data['expected_seconds']:.1f}s; "
-            f"durations: {source}); the list: {selection_file(folder)}"
-        )
+        durations, source = read_durations(config)
+        plan: ShardPlanArtifact = {
+            "shard": k, "of": n, "durations": durations, "durations_from": source
+        }  # fmt: skip
+        shard_json(folder).unlink(missing_ok=True)  # a run that stops early leaves none
+        store.write(plan_file(folder), SHARD_PLAN, plan)
     else:
         data = load_shard(folder)
+        store.load(plan_file(folder), SHARD_PLAN)  # there, and of this phasegate's format
         if data["fingerprint"] != fingerprint(config):
             raise ConfigError(
                 f"{shard_json(folder)}: the shard's run used other settings; rerun "
                 f"`phasegate run --shard {config.shard}` first"
             )
-    return dataclasses.replace(config, selection=selection_file(folder))
+    return dataclasses.replace(config, shard_plan=plan_file(folder))
+
+
+def record_split(config: PhaseConfig, record: Mapping[str, Any] | None, console: Console) -> None:
+    """A shard job's shard.json from the run step's record (nothing for a run that is not a
+    shard's; a record without a split: the run stopped before it, and the run step's own
+    checks explain why)."""
+    split = None if record is None else record.get("shard")
+    if config.shard_plan is None or record is None or split is None:
+        return
+    folder = config.reports_dir
+    plan = store.load(plan_file(folder), SHARD_PLAN)
+    entries: list[str] = split["collected"]
+    if plan["of"] > len(entries):
+        raise ConfigError(
+            f"{config.where('shard')}: the suite has {len(entries)} tests, too few for "
+            f"{plan['of']} shards; use at most {len(entries)}"
+        )
+    data: ShardArtifact = {
+        "shard": plan["shard"],
+        "of": plan["of"],
+        "commit": gitinfo.head(config.project),
+        "fingerprint": fingerprint(config),
+        "project": str(config.project),
+        "rootdir": str(record["rootdir"]),
+        "durations_from": plan["durations_from"],
+        "durations_digest": digest(plan["durations"]),
+        "collected_digest": digest(entries),
+        "collected": entries,
+        "tests": list(split["tests"]),
+        "expected_seconds": float(split["expected_seconds"]),
+    }
+    store.write(shard_json(folder), SHARD, data)
+    source = data["durations_from"] or "none recorded: round-robin"
+    console.step(
+        f"shard {data['shard']}/{data['of']}: {len(data['tests'])} of {len(entries)} collected "
+        f"(recorded ~{data['expected_seconds']:.1f}s; durations: {source}); the split: "
+        f"{shard_json(folder)}"
+    )
+
+
+def check_runs(
+    config: PhaseConfig, runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]]
+) -> None:
+    """Every full run of the shard job split the suite as the run step did (`runs`: the
+    stability runs' entries, `records` their recorder outputs; a record without a split
+    stopped before it, and its run says so itself)."""
+    mine = load_shard(config.reports_dir)
+    for run, record in zip(runs, records, strict=True):
+        split = record.get("shard")
+        if split is None:
+            continue
+        name = f"stability run {run['index']} (log: {run['log']})"
+        if split["collected"] != mine["collected"]:
+            raise PhaseError(
+                f"{name}: collected other tests than the run step ({len(split['collected'])} "
+                f"vs {len(mine['collected'])}), so its share of shard {config.shard} differs; "
+                "make the collection deterministic (no random parameters), then rerun the job"
+            )
+        if split["tests"] != mine["tests"]:
+            raise PhaseError(
+                f"{name}: split the suite otherwise than the run step did "
+                f"({shard_json(config.reports_dir)}); rerun `phasegate run --shard "
+                f"{config.shard}` first"
+            )

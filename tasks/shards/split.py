@@ -1,13 +1,7 @@
-"""The split of the collected tests into N shards: pure, deterministic, balanced by duration.
-
-As pytest-split's least-duration algorithm: tests sorted by recorded duration, longest first
-(ties by their collection position), each to the shard that is lightest so far (ties to the
-lowest index). A test with no recorded duration counts as the median of the recorded ones;
-with none recorded at all, every test weighs the same, which spreads the tests round-robin in
-collection order. Each shard then runs its tests in collection order.
-
-A module that could not be collected is one more entry (its file's node id), weighed like a
-test, so its error is reported by exactly one shard.
+"""The split of the collected tests into N shards, as phasegate uses it: the `K/N` argument,
+the shard's folder name, fingerprints; the split itself (weights, split, share) is the pytest
+plugin's (tasks/pytest_plugin/phasegate_split.py), re-exported here: one implementation, run
+inside each shard's pytest process and imported by phasegate.
 """
 
 from __future__ import annotations
@@ -15,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import statistics
-from collections.abc import Mapping, Sequence
 
+from tasks.pytest_plugin.phasegate_split import share, split, weights
+
+__all__ = ["digest", "parse_shard", "shard_name", "share", "split", "weights"]
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
 
@@ -36,29 +31,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_name(k: int, n: int) -> str:
     """The shard's folder under `<reports_dir>/shards/`."""
     return f"{k}-of-{n}"
-
-
-def weights(ids: Sequence[str], durations: Mapping[str, float]) -> list[float]:
-    """Each test's weight: its recorded duration, else the median of the recorded ones."""
-    known = [float(durations[i]) for i in ids if i in durations]
-    median = statistics.median(known) if known else 1.0
-    return [float(durations[i]) if i in durations else median for i in ids]
-
-
-def split(ids: Sequence[str], durations: Mapping[str, float], n: int) -> list[list[str]]:
-    """The N groups of `ids` (collection order kept inside each group)."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, not {n}")
-    unique = list(dict.fromkeys(ids))
-    weight = weights(unique, durations)
-    by_size = sorted(range(len(unique)), key=lambda i: (-weight[i], i))
-    totals = [0.0] * n
-    groups: list[list[int]] = [[] for _ in range(n)]
-    for i in by_size:
-        lightest = min(range(n), key=lambda g: (totals[g], len(groups[g]), g))
-        groups[lightest].append(i)
-        totals[lightest] += weight[i]
-    return [[unique[i] for i in sorted(group)] for group in groups]
 
 
 def digest(data: object) -> str:

@@ -24,6 +24,7 @@ from tasks.console import Console
 from tasks.gates import FAIL
 from tasks.orders import FILE, Order, OrderKind
 from tasks.results import BAD, collect_cause, summarise_record
+from tasks.shards.select import check_runs
 from tasks.stability import quarantine
 from tasks.stability.concurrent import Ahead, company, full_runs, jobs, pick_seed
 from tasks.stability.facts import (
@@ -97,6 +98,8 @@ def stability_step(
         if any(p.kind is OrderKind.SHUFFLE for p in plans):
             console.step(f"stability: using seed={seed} (replay with --seed {seed})")
     runs, per_run, records = _full_runs(config, python, base, plans, console, ahead)
+    if config.shard_plan is not None:  # a shard job: every run kept the run step's share
+        check_runs(config, runs, records)
     xdist = any(r.get("xdist") for r in records)
     rootdir = record_rootdir(records[0], config.project)
     started = time.monotonic()
