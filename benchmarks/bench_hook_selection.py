@@ -18,11 +18,15 @@ Time: (selection + subset) / one plain full run, each mutation side by side; and
 own wall time / one plain full run (it adds phasegate's runner, and for a failing push the rerun
 at the base that tells a failure the push brought from one that was there before).
 Hook verdicts: every mutation whose full run fails must be blocked (exit 1).
+
+phasegate's own modules are byte-compiled first, as `pip install` leaves them (a machine
+with PYTHONDONTWRITEBYTECODE set would otherwise recompile them in every hook).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -263,6 +267,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write every mutation's figures here")
     args = parser.parse_args()
+    # phasegate byte-compiled, as `pip install` leaves it: under PYTHONDONTWRITEBYTECODE (set
+    # on some machines) every hook would otherwise recompile the modules it imports.
+    tasks_dir = Path(__file__).resolve().parent.parent / "tasks"
+    compileall.compile_dir(str(tasks_dir), quiet=1)
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
         work = Path(tmp)
         (work / "bench_outcomes.py").write_text(PLUGIN)
