@@ -119,6 +119,12 @@ def test_two_jobs_give_the_results_of_one(sample: Sample, name: str) -> None:
         (f["nodeid"], f["kind"]) for f in one["flaky"]
     ]
     assert two["interference"] == []
+    # The victim's failure beside run 2 was confirmed by rerunning run 1's order up to it: the
+    # escalation's rerun in that order is that process, not a second one.
+    reruns = project / ".phasegate/reports/stability/reruns"
+    ran = [p.read_text() for p in reruns.glob("rerun-*.ids")]
+    orders = [tests for tests in ran if tests.count("\n") > 1]
+    assert len(orders) == len(set(orders))
 
 
 def test_an_interrupted_pool_stops_every_process_it_started() -> None:
