@@ -41,7 +41,6 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
             # Explain the failure as the run that failed saw it.
             failed = failing_record(config.reports_dir, row["failed_in_run"], nodeid)
             failing.append(failed if failed is not None else records[nodeid])
-    # Which test ran which lines: read only when a failure needs it (30,000 contexts cost).
     tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") and failing else {}
     probe = GitProbe(config, layout, base, tests_lines)
     verdicts = []
