@@ -30,6 +30,8 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
     stability = load_stability(config.reports_dir, run["run_id"])
     layout = project_layout(config, run)
     base, base_note = resolve_base(config)
+    tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") else {}
+    probe = GitProbe(config, layout, base, tests_lines)
     flaky = {f["nodeid"]: f for f in stability["flaky"]} if stability else {}
     suspects = stability["suspects"] if stability else {}
     interference = {i["nodeid"]: i["note"] for i in stability["interference"]} if stability else {}
@@ -41,8 +43,6 @@ def triage_step(config: PhaseConfig, python: Path, console: Console) -> TriageAr
             # Explain the failure as the run that failed saw it.
             failed = failing_record(config.reports_dir, row["failed_in_run"], nodeid)
             failing.append(failed if failed is not None else records[nodeid])
-    tests_lines = lines_by_test(arts.coverage_data) if run.get("coverage") and failing else {}
-    probe = GitProbe(config, layout, base, tests_lines)
     verdicts = []
     for record in failing:
         verdict = classify(record, layout, probe, flaky.get(record.nodeid))
