@@ -102,11 +102,12 @@ def _pump(lines: Iterable[str], log: IO[str], echo: Callable[[str], object] | No
 
 
 def _remove_temporaries(inv: Invocation, *, stopped: bool = True) -> None:
-    """What a process leaves: its journal, a half-written record, and, when it was stopped,
-    coverage pieces. A run that ended by itself keeps them: with the project's `parallel =
-    true` they are its measurement, which the coverage reporter combines."""
+    """What a process leaves: its journal, its half-written record (never that of a process
+    beside it in the same folder), and, when it was stopped, coverage pieces. A run that
+    ended by itself keeps them: with the project's `parallel = true` they are its
+    measurement, which the coverage reporter combines."""
     inv.journal.unlink(missing_ok=True)
-    for tmp in inv.record.parent.glob(".record-*.tmp"):
+    for tmp in inv.record.parent.glob(f".record-{glob.escape(inv.record.name)}-*.tmp"):
         tmp.unlink(missing_ok=True)
     if inv.coverage is not None and stopped:
         data = inv.coverage.data_file

@@ -90,6 +90,8 @@ GOOD: dict[str, Any] = {"name": "a", "rate": 1, "items": [{"n": 1}], "by_key": {
         ({"by_key": {"x": 1}}, "$.by_key['x']: expected bool, found 1"),
         ({"items": {"n": 1}}, "$.items: expected a list, found {'n': 1}"),
         ({"rate": "1"}, "$.rate: '1' is none of float | None"),
+        ({"rate": True}, "$.rate: True is none of float | None"),  # a bool is no number
+        ({"name": True}, "$.name: expected str, found True"),
     ],
 )
 def test_shape_check_names_the_first_bad_value(change: dict[str, Any], problem: str | None) -> None:

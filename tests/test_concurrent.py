@@ -19,7 +19,10 @@ from test_signals import journal_events, survivors, wait_for
 
 from tasks.config import load_config
 from tasks.console import Console
+from tasks.orders import FILE
 from tasks.pipeline import run_step_named
+from tasks.pytest_command import Invocation
+from tasks.pytest_runner import _remove_temporaries
 from tasks.stability import concurrent
 from tasks.stability.batch import batch_consistent
 from tasks.stability.interference import candidates, confirm, replay_prefix
@@ -116,6 +119,12 @@ def test_two_jobs_give_the_results_of_one(sample: Sample, name: str) -> None:
         (f["nodeid"], f["kind"]) for f in one["flaky"]
     ]
     assert two["interference"] == []
+    # The victim's failure beside run 2 was confirmed by rerunning run 1's order up to it: the
+    # escalation's rerun in that order is that process, not a second one.
+    reruns = project / ".phasegate/reports/stability/reruns"
+    ran = [p.read_text() for p in reruns.glob("rerun-*.ids")]
+    orders = [tests for tests in ran if tests.count("\n") > 1]
+    assert len(orders) == len(set(orders))
 
 
 def test_an_interrupted_pool_stops_every_process_it_started() -> None:
@@ -276,3 +285,16 @@ def test_the_batch_settles_only_what_fails_again() -> None:
         raise BudgetSpent
 
     assert batch_consistent(list(matrix), matrix, spent) == {}  # each is then rerun alone
+
+
+def test_a_process_removes_only_its_own_half_written_record(tmp_path: Path) -> None:
+    # Two reruns side by side write their records in one folder: the first to end used to
+    # remove every `.record-*.tmp` there, the other's record before it was moved into place
+    # (that rerun then "stopped before reporting" and its suspect went unresolved).
+    mine = tmp_path / ".record-rerun-1.json-ab12.tmp"  # as the recorder names them
+    theirs = tmp_path / ".record-rerun-2.json-cd34.tmp"
+    for tmp in (mine, theirs):
+        tmp.write_text("{", encoding="utf-8")
+    inv = Invocation("rerun 1", FILE, tmp_path / "rerun-1.json", tmp_path / "rerun-1.log")
+    _remove_temporaries(inv)
+    assert (mine.exists(), theirs.exists()) == (False, True)

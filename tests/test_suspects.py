@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from tasks.stability.bisect import find_culprit, locate
 from tasks.stability.reruns import bisection_hints
 from tasks.stability.suspects import (
     CONSISTENT,
@@ -20,7 +21,6 @@ from tasks.stability.suspects import (
     Hints,
     NotRun,
     escalate,
-    find_culprit,
     k_of_n,
 )
 
@@ -58,6 +58,35 @@ def test_bisection_finds_the_polluter_anywhere(position: int) -> None:
 def test_bisection_gives_up_when_it_takes_two_tests() -> None:
     world = World(lambda before: "failed" if {BEFORE[2], BEFORE[20]} <= set(before) else "passed")
     assert find_culprit(BEFORE, V, lambda t: world(t) == "failed") is None
+
+
+def _classic(before: Sequence[str], shows: object) -> tuple[str | None, bool]:
+    """What the escalation did before `locate`: bisect both halves, then confirm."""
+    culprit = find_culprit(before, V, shows)  # type: ignore[arg-type]
+    return culprit, shows([culprit, V] if culprit else [*before, V])  # type: ignore[operator]
+
+
+WORLDS = {
+    **{f"polluter {i}": lambda i=i: polluted_by(BEFORE[i]) for i in (0, 1, 5, 11, 12, 22)},
+    "two polluters together": lambda: World(
+        lambda before: "failed" if {BEFORE[2], BEFORE[20]} <= set(before) else "passed"
+    ),
+    "two polluters in one half": lambda: World(
+        lambda before: "failed" if {BEFORE[1], BEFORE[3]} <= set(before) else "passed"
+    ),
+    "either of two polluters": lambda: World(
+        lambda before: "failed" if {BEFORE[4], BEFORE[15]} & set(before) else "passed"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_locate_finds_what_the_classic_bisection_finds_in_fewer_processes(name: str) -> None:
+    classic, fast = WORLDS[name](), WORLDS[name]()
+    expected = _classic(BEFORE, lambda t: classic(t) == "failed")
+    assert locate(BEFORE, V, lambda t: fast(t) == "failed") == expected
+    if expected[0] is not None:  # one culprit: one process per halving of 23, one to confirm
+        assert len(fast.calls) <= 5 + 1 <= len(classic.calls)
 
 
 def test_order_dependent_victim() -> None:
@@ -220,7 +249,7 @@ def _not_run_at(call: int, how: str) -> World:
         (2, "alone, after a pass"),
         (4, "in the order it failed in"),  # was: "it passed when rerun in that order"
         (5, "while bisecting"),
-        (12, "the confirming two-test run"),
+        (9, "the confirming two-test run"),
     ],
 )
 @pytest.mark.parametrize("how", ["none", "raise"])
@@ -240,9 +269,9 @@ def test_a_rerun_that_did_not_run_the_suspect_leaves_it_unresolved(
 def test_without_the_missing_rerun_the_same_world_is_order_dependent() -> None:
     world = polluted_by(BEFORE[5])
     result = escalate(V, ["failed", "passed"], BEFORE, [], world)
-    assert (result.kind, result.culprit, result.reruns) == (ORDER_DEPENDENT, BEFORE[5], 12)
+    assert (result.kind, result.culprit, result.reruns) == (ORDER_DEPENDENT, BEFORE[5], 9)
     assert world.calls[3] == [*BEFORE, V]  # rerun 4: in the order it failed in
-    assert world.calls[-1] == [BEFORE[5], V]  # rerun 12: the confirming two-test run
+    assert world.calls[-1] == [BEFORE[5], V]  # rerun 9: the confirming two-test run
 
 
 def test_a_suspect_not_run_when_failing_alone_is_unresolved_not_non_deterministic() -> None:

@@ -257,7 +257,10 @@ class Recorder:
         path = os.environ["PHASEGATE_RECORD"]
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".record-", suffix=".tmp")
+        # Named after the record: the runner removes its own process's leftovers only, never
+        # those of a process beside it writing another record in the same folder.
+        prefix = ".record-" + os.path.basename(path) + "-"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
         os.replace(tmp, path)

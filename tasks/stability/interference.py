@@ -100,20 +100,26 @@ def confirm(
     orders: Mapping[int, Sequence[str]],
     outcomes: Mapping[int, Mapping[str, tuple[str, str]]],
     runs: tuple[RunMany, RunPair, RunTests],
+    replayed: Mapping[int, Mapping[str, str] | None] | None = None,
 ) -> list[Interference]:
     """Confirm each run's candidates: one sequential rerun in its order, then, for those that
     passed there, one rerun side by side, then alone. `runs`: how to run tests in one process,
     in two side by side, and one alone. `outcomes`: run -> test -> (outcome, what it raised).
-    The budget running out leaves the rest as they were."""
+    `replayed`: run -> the outcomes of its sequential rerun when that already ran (None: it
+    could not run). The budget running out leaves the rest as they were."""
     run_many, run_pair, run_alone = runs
     shown: dict[str, Interference] = {}
     for index in sorted(found):
         tests = found[index]
-        prefix = replay_prefix(orders.get(index, ()), tests)
         try:
-            alone = run_many(prefix)
+            if replayed is not None and index in replayed:
+                alone = replayed[index]
+                if alone is None:
+                    break
+            else:
+                alone = run_many(replay_prefix(orders.get(index, ()), tests))
             passed = [t for t in tests if alone.get(t) == "passed"]
-            pair = run_pair(prefix) if passed else []
+            pair = run_pair(replay_prefix(orders.get(index, ()), tests)) if passed else []
             for nodeid in passed:
                 side = [p.get(nodeid) for p, _ in pair]
                 was, raised = outcomes[index][nodeid]

@@ -96,6 +96,8 @@ class Rerunner:
         self.folder = Artifacts(config.reports_dir).stability_dir / "reruns"
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        # tests -> the last one's outcome in processes `outcomes` ran, each answering once
+        self._answers: dict[tuple[str, ...], list[str]] = {}
 
     def _left(self) -> float:
         left = self.deadline - time.monotonic()
@@ -137,18 +139,31 @@ class Rerunner:
     def last(self, tests: Sequence[str], pool: Pool | None = None) -> str:
         """`tests` in that order in one fresh process: the last one's outcome. `pool`: the
         one whose worker thread runs this (so an interruption stops the process), beside
-        other reruns: then in a temporary folder of its own."""
-        if pool is None:
-            label, result = self._process(tests)
-        else:
-            with own_tmpdir("rerun") as folder:
-                label, result = self._process(tests, folder, pool)
+        other reruns: then in a temporary folder of its own. A process `outcomes` already ran
+        with exactly these tests answers once instead of a new one (the same experiment)."""
+        with self._lock:
+            done = self._answers.get(tuple(tests))
+            outcome = done.pop() if done else None
+        if outcome is not None:
+            return outcome
+        label, result = self._in_folder(tests, pool)
         return rerun_outcome(result, tests, self.rootdir, label)
 
-    def outcomes(self, tests: Sequence[str]) -> dict[str, str]:
-        """`tests` in that order in one fresh process: each one's outcome."""
-        label, result = self._process(tests)
-        return rerun_outcomes(result, tests, self.rootdir, label)
+    def outcomes(self, tests: Sequence[str], pool: Pool | None = None) -> dict[str, str]:
+        """`tests` in that order in one fresh process: each one's outcome (`pool`: as for
+        `last`)."""
+        label, result = self._in_folder(tests, pool)
+        ran = rerun_outcomes(result, tests, self.rootdir, label)
+        if tests and tests[-1] in ran:
+            with self._lock:
+                self._answers.setdefault(tuple(tests), []).append(ran[tests[-1]])
+        return ran
+
+    def _in_folder(self, tests: Sequence[str], pool: Pool | None) -> tuple[str, PytestResult]:
+        if pool is None:
+            return self._process(tests)
+        with own_tmpdir("rerun") as folder:
+            return self._process(tests, folder, pool)
 
     def pair(self, tests: Sequence[str]) -> list[tuple[dict[str, str], dict[str, str]]]:
         """`tests` in two fresh processes side by side, each in a temporary folder of its own:

@@ -100,11 +100,28 @@ def escalate_suspects(
     if workers <= 1:
         results.update({n: one(i, n, None) for i, n in enumerate(suspects, 1)})
     else:
+        # The longest escalations first (a bisection's length grows with the tests that ran
+        # before the suspect), so that no long one starts last while the others idle.
+        number = {n: i for i, n in enumerate(suspects, 1)}
+        where = [{t: i for i, t in enumerate(r.get("order") or [])} for r in records]
+        longest = sorted(suspects, key=lambda n: -_search_length(matrix[n], where, n))
         with Pool(workers) as pool:
-            futures = {n: pool.submit(one, i, n, pool) for i, n in enumerate(suspects, 1)}
+            futures = {n: pool.submit(one, number[n], n, pool) for n in longest}
             results.update({n: future.result() for n, future in futures.items()})
     position = {nodeid: i for i, nodeid in enumerate(matrix)}
     return dict(sorted(results.items(), key=lambda item: position[item[0]]))
+
+
+def _search_length(
+    outcomes: Sequence[str | None], where: Sequence[Mapping[str, int]], nodeid: str
+) -> int:
+    """How many tests a bisection of this suspect may search: those before it in a run
+    where it passed or failed (`where`: each run's position of each test; 0 when it did
+    not both pass and fail)."""
+    if not (any(o == "passed" for o in outcomes) and any(o in BAD for o in outcomes)):
+        return 0
+    ran = [k for k, o in enumerate(outcomes) if o == "passed" or o in BAD]
+    return max(where[k].get(nodeid, 0) for k in ran)
 
 
 def flaky_kinds(

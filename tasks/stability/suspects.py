@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from tasks.artifacts.stability import EscalationJSON
 from tasks.results import BAD
+from tasks.stability.bisect import locate
 
 
 class RerunKind(enum.StrEnum):
@@ -113,27 +114,6 @@ def _mixed(outcomes: Sequence[str | None]) -> bool:
 def is_flaky(outcomes: Sequence[str | None]) -> bool:
     """Mixed outcomes across runs (a test absent from a run says nothing)."""
     return len({o for o in outcomes if o is not None}) > 1
-
-
-def find_culprit(
-    before: Sequence[str], nodeid: str, shows: Callable[[Sequence[str]], bool]
-) -> str | None:
-    """The one test among `before` after which `nodeid` shows its order-dependent outcome.
-
-    `shows(tests)` runs `tests` (ending with `nodeid`) and says whether the outcome showed.
-    Bisects, trying the half nearest the suspect first; None when no single test is enough.
-    """
-    candidates = list(before)
-    while len(candidates) > 1:
-        half = len(candidates) // 2
-        near, far = candidates[half:], candidates[:half]
-        if shows([*near, nodeid]):
-            candidates = near
-        elif shows([*far, nodeid]):
-            candidates = far
-        else:
-            return None  # it takes tests from both halves together
-    return candidates[0] if candidates else None
 
 
 def escalate(
@@ -269,14 +249,12 @@ def _order_dependency(
     what was found by showing it once more. True: order-dependent (with or without a single
     culprit); False: non-deterministic."""
     nodeid = result.nodeid
-    culprit = None
+    culprit, confirmed = None, False
     if hint and len(hint) < len(before):
-        found = find_culprit(hint, nodeid, shows)
-        if found is not None and shows([found, nodeid]):
-            culprit, confirmed = found, True
+        culprit, confirmed = locate(hint, nodeid, shows, fallback=False)
+        culprit = culprit if confirmed else None
     if culprit is None:
-        culprit = find_culprit(before, nodeid, shows)
-        confirmed = shows([culprit, nodeid] if culprit else [*before, nodeid])
+        culprit, confirmed = locate(before, nodeid, shows)
     if not confirmed:
         result.kind = NON_DETERMINISTIC
         result.note = (

@@ -9,6 +9,7 @@ Pure: it reads only the verdicts and per-test line sets (from coverage's per-tes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -24,6 +25,10 @@ def suspect_lines(
 ) -> dict[str, tuple[str, int]]:
     """nodeid of each failing test -> its most suspect production line (file, line), for the
     failing tests that executed production code at all."""
+    total = sum(1 for nodeid in failing if nodeid in lines)
+    if not total:
+        return {}
+    is_production = functools.cache(is_production)  # a few files, run by many tests
     failed: Counter[tuple[str, int]] = Counter()
     passed: Counter[tuple[str, int]] = Counter()
     for nodeid, files in lines.items():
@@ -31,9 +36,6 @@ def suspect_lines(
         for file, numbers in files.items():
             if is_production(file):
                 target.update((file, n) for n in numbers)
-    total = sum(1 for nodeid in failing if nodeid in lines)
-    if not total:
-        return {}
 
     def score(line: tuple[str, int]) -> tuple[float, int, str, int]:
         ef, ep = failed[line], passed[line]
