@@ -20,7 +20,9 @@ def no_git_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _HOOK_VARS}
 
 
-_DUBIOUS = re.compile(r"detected dubious ownership in repository at '(.*)'")
+# git's hint for a repository another user owns: the command is never translated, whatever
+# the locale does to the sentence around it.
+_DUBIOUS = re.compile(r"^\s*git config --global --add safe\.directory (.+?)\s*$", re.MULTILINE)
 
 
 def _git(cwd: Path, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
