@@ -29,6 +29,7 @@ from tasks.ci.detect import Ci, detect
 from tasks.config import PhaseConfig
 from tasks.console import Console
 from tasks.errors import ConfigError, NoTestsError, PhaseError, RunTimeoutError
+from tasks.orders import OrderKind
 from tasks.pytest_command import Invocation, build, environment, replay_command
 from tasks.pytest_journal import complete, read_journal, stop_reason
 
@@ -174,7 +175,8 @@ def run_pytest(
             proc.stdout.close()  # holds the pipe: closing would wait for its next line
         console.stream.flush()
     duration = time.perf_counter() - started
-    if inv.tmpdir is not None and not inv.echo and detect(os.environ) is Ci.GITHUB:
+    full = inv.order.kind is not OrderKind.IDS  # a rerun of suspects writes only its log
+    if full and inv.tmpdir is not None and not inv.echo and detect(os.environ) is Ci.GITHUB:
         # A full run beside another streamed nothing: its output, folded, once it has ended.
         output = inv.log.read_text(encoding="utf-8", errors="replace").partition("\n")[2]
         console.write(workflow.folded(title, output))

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,11 @@ import pytest
 from tasks.artifacts import Artifacts
 from tasks.ci.step_summary import LIMIT, for_github
 from tasks.cli import main
+from tasks.config import load_config
+from tasks.console import Console
+from tasks.orders import FILE, Order, OrderKind
+from tasks.pytest_command import Invocation
+from tasks.pytest_runner import run_pytest
 from tests.conftest import FIXTURES, write_files
 
 pytestmark = pytest.mark.xdist_group("github")
@@ -357,3 +363,32 @@ def test_a_file_the_runner_named_that_cannot_be_written_leaves_the_verdict(
         f"phasegate: could not write outputs to {gone / 'output'}: No such file or directory" in out
     )
     assert len([line for line in out if line.startswith("::error ")]) == 5
+
+
+@pytest.mark.parametrize(
+    ("order", "folded"), [(FILE, True), (Order(OrderKind.IDS, ids=("tests/test_a.py",)), False)]
+)
+def test_on_github_a_full_run_beside_another_is_folded_once_ended_a_rerun_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: Order, folded: bool
+) -> None:
+    """A quiet run with a temporary folder of its own ran beside another: a full run's output
+    is written as one folded group when it ends; a rerun of suspects only has its log."""
+    project = write_files(
+        tmp_path / "p",
+        {
+            "pyproject.toml": '[tool.phasegate]\nvenv = "none"\n',
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out = io.StringIO()
+    log = tmp_path / "run.log"
+    inv = Invocation(
+        label="run 2", order=order, record=tmp_path / "r.json", log=log, echo=False,
+        tmpdir=tmp_path,
+    )  # fmt: skip
+    run_pytest(load_config(project, env={}), Path(sys.executable), inv, Console(out))
+    expected = ["::group::pytest: phasegate run 2", *log.read_text().splitlines()[1:]]
+    expected.append("::endgroup::")
+    assert (out.getvalue().splitlines() == expected) is folded
+    assert ("::group::" in out.getvalue()) is folded
